@@ -1,0 +1,12 @@
+"""The Celery application. Used when CELERY_BROKER_URL is set; otherwise the
+embedded worker in `civicloop.core.outbox.embedded` runs the same tasks in-process."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civicloop.config.settings")
+
+app = Celery("civicloop")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
