@@ -1,0 +1,20 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from civicloop.core.accounts.services import api_key_create
+
+
+class Command(BaseCommand):
+    help = (
+        "Create an API key for an integration (Open311 api_key, API bearer token); prints it once."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("name")
+
+    def handle(self, *args: Any, name: str, **options: Any) -> None:
+        if not name.strip():
+            raise CommandError("NAME must not be empty.")
+        _, raw = api_key_create(name=name)
+        self.stdout.write(raw)

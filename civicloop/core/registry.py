@@ -1,0 +1,91 @@
+"""How a module declares itself to core: its channels, workflow templates and cockpit tiles.
+
+Modules register from their `hooks.py`, imported by their AppConfig.ready(). Core only
+knows what was registered here; it never imports a module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.utils.functional import Promise
+
+if TYPE_CHECKING:
+    from civicloop.core.cases.workflow import WorkflowTemplate
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A way cases come in (民意直达, 生命通道 ...)."""
+
+    code: str
+    name: str | Promise
+    number_prefix: str
+    workflow: str
+    description: str | Promise = ""
+    categories: tuple[tuple[str, str | Promise], ...] = ()
+    # Open311 GeoReport v2: whether this channel is a public service, and its group.
+    open311: bool = False
+    open311_group: str | Promise = ""
+    keywords: tuple[str, ...] = field(default_factory=tuple)
+    # Which kinds of unit receive a new case, searched up the area tree from its area.
+    owner_unit_kinds: tuple[str, ...] = ("town_office",)
+
+
+class RegistryError(LookupError):
+    pass
+
+
+_channels: dict[str, Channel] = {}
+_workflows: dict[str, WorkflowTemplate] = {}
+# Modules add their demo data after core's demo city is built (`manage.py load_demo`).
+_demo_loaders: list[tuple[str, Callable[[Callable[[str], None]], None]]] = []
+
+
+def register_workflow(template: WorkflowTemplate) -> None:
+    existing = _workflows.get(template.code)
+    if existing is not None and existing is not template:
+        raise RegistryError(f"Workflow template {template.code!r} registered twice.")
+    template.validate()
+    _workflows[template.code] = template
+
+
+def register_channel(channel: Channel) -> None:
+    existing = _channels.get(channel.code)
+    if existing is not None and existing != channel:
+        raise RegistryError(f"Channel {channel.code!r} registered twice.")
+    _channels[channel.code] = channel
+
+
+def workflow(code: str) -> WorkflowTemplate:
+    try:
+        return _workflows[code]
+    except KeyError:
+        raise RegistryError(f"No workflow template {code!r} is registered.") from None
+
+
+def channel(code: str) -> Channel:
+    try:
+        return _channels[code]
+    except KeyError:
+        raise RegistryError(f"No channel {code!r} is registered.") from None
+
+
+def register_demo_loader(name: str, loader: Callable[[Callable[[str], None]], None]) -> None:
+    """`loader(log)` must be idempotent: running load_demo twice changes nothing."""
+    if all(existing != name for existing, _ in _demo_loaders):
+        _demo_loaders.append((name, loader))
+
+
+def demo_loaders() -> list[tuple[str, Callable[[Callable[[str], None]], None]]]:
+    return list(_demo_loaders)
+
+
+def channels() -> list[Channel]:
+    return list(_channels.values())
+
+
+def workflows() -> list[WorkflowTemplate]:
+    return list(_workflows.values())
