@@ -106,6 +106,7 @@ def sms_code_verify(*, phone: str, code: str, purpose: str = "verify") -> str:
     phone = check_mainland_mobile(phone)
     digest = lookup_digest(phone)
     now = timezone.now()
+    refusal: SmsCodeRefused | None = None
     with transaction.atomic():
         row = (
             SmsCode.objects.select_for_update()
@@ -114,13 +115,17 @@ def sms_code_verify(*, phone: str, code: str, purpose: str = "verify") -> str:
             .first()
         )
         if row is None:
-            raise SmsCodeRefused("验证码已过期或未获取，请重新获取。")
-        if row.attempts >= SMS_CODE_MAX_ATTEMPTS:
-            raise SmsCodeRefused("验证码错误次数过多，请重新获取。")
-        if not hmac.compare_digest(row.code_hash, _code_hash(digest, code.strip())):
+            refusal = SmsCodeRefused("验证码已过期或未获取，请重新获取。")
+        elif row.attempts >= SMS_CODE_MAX_ATTEMPTS:
+            refusal = SmsCodeRefused("验证码错误次数过多，请重新获取。")
+        elif not hmac.compare_digest(row.code_hash, _code_hash(digest, code.strip())):
+            # The failed try must be counted, so it commits before the refusal is raised.
             SmsCode.objects.filter(pk=row.pk).update(attempts=row.attempts + 1)
-            raise SmsCodeRefused("验证码不正确。")
-        SmsCode.objects.filter(pk=row.pk).update(used_at=now)
+            refusal = SmsCodeRefused("验证码不正确。")
+        else:
+            SmsCode.objects.filter(pk=row.pk).update(used_at=now)
+    if refusal is not None:
+        raise refusal
     return phone
 
 
