@@ -1,5 +1,5 @@
 """The Celery application. Used when CELERY_BROKER_URL is set; otherwise the
-embedded worker in `civicloop.core.outbox.embedded` runs the same tasks in-process."""
+embedded worker in `civicloop.core.jobs.embedded` runs the same tasks in-process."""
 
 import os
 

@@ -179,8 +179,19 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "civicloop.core.outbox.tasks.outbox_sweep", "schedule": 30.0},
     "sla-sweep": {"task": "civicloop.core.cases.tasks.sla_sweep", "schedule": 60.0},
+    "attachments-orphans": {
+        "task": "civicloop.core.attachments.tasks.attachments_sweep_orphans",
+        "schedule": 3600.0,
+    },
 }
 WORKER_MODE = "celery" if CELERY_BROKER_URL else "embedded"
+
+# Outbox delivery: retries with exponential back-off, then the dead-letter state.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+OUTBOX_BACKOFF_BASE_SECONDS = env.int("OUTBOX_BACKOFF_BASE_SECONDS", default=30)
+OUTBOX_BACKOFF_CAP_SECONDS = env.int("OUTBOX_BACKOFF_CAP_SECONDS", default=3600)
+# Longer than the slowest provider call, so a live delivery is never taken over.
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
 
 # Notification adapters. "console" logs; "aliyun" calls SendSms through the official SDK.
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
