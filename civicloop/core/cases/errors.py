@@ -1,0 +1,36 @@
+"""Why a case operation was refused. Messages are shown to users, so they are translated."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.utils.translation import gettext_lazy as _
+
+
+class CaseErrorCode(StrEnum):
+    UNKNOWN_ACTION = "unknown_action"
+    INVALID_STATE = "invalid_state"
+    FORBIDDEN = "forbidden"
+    MISSING = "missing"
+    INVALID = "invalid"
+    DUPLICATE = "duplicate"
+
+
+MESSAGES = {
+    CaseErrorCode.UNKNOWN_ACTION: _("没有这个操作。"),
+    CaseErrorCode.INVALID_STATE: _("事项当前状态下不能执行此操作，请刷新后重试。"),
+    CaseErrorCode.FORBIDDEN: _("您没有权限执行此操作。"),
+    CaseErrorCode.MISSING: _("请填写必填项。"),
+    CaseErrorCode.INVALID: _("填写的内容有误。"),
+    CaseErrorCode.DUPLICATE: _("重复提交。"),
+}
+
+
+class CaseError(Exception):
+    """A refused case operation: `code` for programs, `message` for people."""
+
+    def __init__(self, code: CaseErrorCode, message: object | None = None, *, field: str = ""):
+        self.code = code
+        self.field = field
+        self.message = str(message if message is not None else MESSAGES[code])
+        super().__init__(self.message)

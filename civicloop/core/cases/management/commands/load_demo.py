@@ -1,0 +1,16 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from civicloop.core.demo import DEMO_PASSWORD, demo_city_build
+
+
+class Command(BaseCommand):
+    help = "Build the demo city of Wenling (idempotent) and print the demo logins."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        logins = demo_city_build(log=lambda m: self.stdout.write(f"  {m}"))
+        self.stdout.write("")
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for login in logins:
+            self.stdout.write(f"  {login.username:<16} {login.description}")

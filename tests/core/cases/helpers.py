@@ -1,0 +1,40 @@
+"""Small builders shared by the case-engine tests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from civicloop.core.accounts.models import User
+from civicloop.core.cases.models import Case
+from civicloop.core.cases.services import case_submit
+from civicloop.core.units.models import Unit
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def at(text: str) -> datetime:
+    """An aware Shanghai time from 'YYYY-MM-DD HH:MM'."""
+    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=SHANGHAI)
+
+
+def user(name: str) -> User:
+    return User.objects.get(username=name)
+
+
+def unit(code: str) -> Unit:
+    return Unit.objects.get(code=code)
+
+
+def opinion(*, now: datetime | None = None, phone: str = "13912345678", **kwargs: object) -> Case:
+    return case_submit(
+        channel="opinion",
+        title=str(kwargs.pop("title", "路灯不亮")),
+        body=str(kwargs.pop("body", "泽国社区3幢楼道灯坏了一个多月。")),
+        category="housing",
+        contact_name="陈群众",
+        contact_phone=phone,
+        owner_unit=unit("station-331081100"),
+        now=now,
+        **kwargs,  # type: ignore[arg-type]
+    )
