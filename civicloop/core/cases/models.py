@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civicloop.core.accounts.crypto import EncryptedTextField
@@ -94,9 +95,15 @@ class Case(models.Model):
     data = models.JSONField(default=dict, blank=True)
     # A client-chosen key: the same submission sent twice creates one case.
     submission_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # The head of the timeline chain and the step counter, kept on the (locked) case row
+    # so appending never has to read the last entry back.
+    timeline_seq = models.PositiveIntegerField(default=0, editable=False)
+    timeline_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    step_seq = models.PositiveIntegerField(default=0, editable=False)
 
-    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    # Set by the services (which take an explicit `now`), not by auto_now.
+    created_at = models.DateTimeField(_("提交时间"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True, db_index=True)
 
     class Meta:
@@ -106,6 +113,7 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["holder_unit", "state", "due_at"], name="case_holder_state_due"),
             models.Index(fields=["owner_unit", "state"], name="case_owner_state"),
+            models.Index(fields=["state", "closed_at"], name="case_state_closed"),
             models.Index(fields=["state", "due_at"], name="case_state_due"),
             models.Index(fields=["channel", "created_at"], name="case_channel_created"),
         ]
@@ -153,6 +161,7 @@ class CaseStep(models.Model):
         indexes = [
             models.Index(fields=["ended_at", "remind_at"], name="step_open_remind"),
             models.Index(fields=["ended_at", "due_at"], name="step_open_due"),
+            models.Index(fields=["unit", "ended_at"], name="step_unit_ended"),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,8 @@
-"""What a case change tells whom. Each message is an outbox row written in the caller's
-transaction (principle 1), keyed so that a retried transaction or sweep never sends it
-twice."""
+"""What a case change tells whom.
+
+Each function returns outbox drafts; the caller writes them in the transaction of the
+change (principle 1). Keys are derived from the case number and the timeline entry or
+step, so a retried transaction or a second sweep never sends a message twice."""
 
 from __future__ import annotations
 
@@ -10,11 +12,31 @@ from civicloop.core import registry
 from civicloop.core.accounts.roles import Role
 from civicloop.core.cases.models import Case, CaseStep, TimelineEntry
 from civicloop.core.cases.workflow import Action
-from civicloop.core.outbox.services import outbox_enqueue
+from civicloop.core.outbox.services import OutboxDraft
 from civicloop.core.units.models import Unit
 from civicloop.core.units.selectors import unit_staff_dingtalk_ids
 
-_STAFF_ROLES = (Role.HANDLER, Role.UNIT_LEADER, Role.DEPUTY, Role.CPPCC, Role.OFFICER)
+STAFF_ROLES: tuple[str, ...] = (
+    Role.HANDLER,
+    Role.UNIT_LEADER,
+    Role.DEPUTY,
+    Role.CPPCC,
+    Role.OFFICER,
+)
+LEADER_ROLES: tuple[str, ...] = (Role.UNIT_LEADER,)
+
+
+class Recipients:
+    """DingTalk user ids of a unit's staff, looked up once per unit and role set."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[int, tuple[str, ...]], list[str]] = {}
+
+    def of(self, unit: Unit, roles: tuple[str, ...]) -> list[str]:
+        key = (unit.pk, roles)
+        if key not in self._cache:
+            self._cache[key] = unit_staff_dingtalk_ids(unit=unit, roles=roles)
+        return self._cache[key]
 
 
 def _due_text(case: Case) -> str:
@@ -27,97 +49,100 @@ def _state_label(case: Case) -> str:
     return str(registry.workflow(case.workflow).state(case.state).label)
 
 
+def _case_line(case: Case) -> str:
+    return f"**{case.number}** {case.title}"
+
+
 def _work_notice(
+    recipients: Recipients,
     *,
     case: Case,
     unit: Unit,
     key: str,
     title: str,
     text: str,
-    roles: tuple[str, ...] = _STAFF_ROLES,
-) -> None:
-    userids = unit_staff_dingtalk_ids(unit=unit, roles=roles)
+    roles: tuple[str, ...] = STAFF_ROLES,
+) -> list[OutboxDraft]:
+    userids = recipients.of(unit, roles)
     if not userids:
-        return
-    outbox_enqueue(
-        kind="dingtalk_work",
-        payload={"userids": userids, "title": title, "text": text},
-        idempotency_key=key,
-        reference=case.number,
-    )
+        return []
+    payload = {"userids": userids, "title": title, "text": text}
+    return [OutboxDraft("dingtalk_work", payload, key, case.number)]
 
 
-def _sms(*, case: Case, key: str, template: str, params: dict[str, str]) -> None:
+def _sms(*, case: Case, key: str, template: str, params: dict[str, str]) -> list[OutboxDraft]:
     if not case.contact_phone:
-        return
-    outbox_enqueue(
-        kind="sms",
-        payload={"phone": case.contact_phone, "template": template, "params": params},
-        idempotency_key=key,
-        reference=case.number,
-    )
+        return []
+    payload = {"phone": case.contact_phone, "template": template, "params": params}
+    return [OutboxDraft("sms", payload, key, case.number)]
 
 
-def _case_line(case: Case) -> str:
-    return f"**{case.number}** {case.title}"
-
-
-def on_submit(*, case: Case, entry: TimelineEntry) -> None:
-    _sms(
+def on_submit(recipients: Recipients, *, case: Case, entry: TimelineEntry) -> list[OutboxDraft]:
+    drafts = _sms(
         case=case,
         key=f"{case.number}:{entry.seq}:sms",
         template="case_received",
         params={"number": case.number},
     )
     if case.holder_unit is not None:
-        _work_notice(
+        drafts += _work_notice(
+            recipients,
             case=case,
             unit=case.holder_unit,
             key=f"{case.number}:{entry.seq}:work",
             title="新事项待受理",
             text=f"{_case_line(case)}\n\n状态：{_state_label(case)}，请于 {_due_text(case)} 前处理。",
         )
+    return drafts
 
 
 def on_transition(
-    *, case: Case, action: Action, entry: TimelineEntry, previous_holder_id: int | None
-) -> None:
+    recipients: Recipients,
+    *,
+    case: Case,
+    action: Action,
+    entry: TimelineEntry,
+    previous_holder_id: int | None,
+) -> list[OutboxDraft]:
     template = registry.workflow(case.workflow)
     if template.state(case.state).terminal:
         summary = (case.result or str(template.state(case.state).label)).replace("\n", " ")
-        _sms(
+        return _sms(
             case=case,
             key=f"{case.number}:{entry.seq}:sms",
             template="case_result",
             params={"number": case.number, "summary": summary[:30]},
         )
-        return
     if action.code == "request_extension" and case.holder_unit is not None:
-        _work_notice(
+        requested = str(entry.data.get("requested_due_at", ""))[:16].replace("T", " ")
+        return _work_notice(
+            recipients,
             case=case,
             unit=case.holder_unit,
             key=f"{case.number}:{entry.seq}:work",
             title="延期申请待审批",
-            text=f"{_case_line(case)}\n\n申请延期至 {entry.data.get('requested_due_at', '')[:16]}：{entry.note}",
-            roles=(Role.UNIT_LEADER,),
+            text=f"{_case_line(case)}\n\n申请延期至 {requested}：{entry.note}",
+            roles=LEADER_ROLES,
         )
-        return
     if case.holder_unit is not None and (
         case.holder_unit_id != previous_holder_id or entry.from_state != entry.to_state
     ):
-        _work_notice(
+        return _work_notice(
+            recipients,
             case=case,
             unit=case.holder_unit,
             key=f"{case.number}:{entry.seq}:work",
             title=f"待办：{_state_label(case)}",
             text=f"{_case_line(case)}\n\n状态：{_state_label(case)}，请于 {_due_text(case)} 前办理。",
         )
+    return []
 
 
-def on_reminder(*, case: Case, step: CaseStep) -> None:
+def on_reminder(recipients: Recipients, *, case: Case, step: CaseStep) -> list[OutboxDraft]:
     if step.unit is None:
-        return
-    _work_notice(
+        return []
+    return _work_notice(
+        recipients,
         case=case,
         unit=step.unit,
         key=f"{case.number}:step{step.seq}:remind",
@@ -126,10 +151,13 @@ def on_reminder(*, case: Case, step: CaseStep) -> None:
     )
 
 
-def on_escalation(*, case: Case, step: CaseStep, level: int, unit: Unit) -> None:
-    roles = (Role.UNIT_LEADER,) if level == 1 else (*_STAFF_ROLES, Role.UNIT_LEADER)
+def on_escalation(
+    recipients: Recipients, *, case: Case, step: CaseStep, level: int, unit: Unit
+) -> list[OutboxDraft]:
+    roles = LEADER_ROLES if level == 1 else (*STAFF_ROLES, Role.UNIT_LEADER)
     title = "超期督办" if level == 1 else "超期上报"
-    _work_notice(
+    return _work_notice(
+        recipients,
         case=case,
         unit=unit,
         key=f"{case.number}:step{step.seq}:escalate{level}",

@@ -11,9 +11,11 @@ from django.utils import timezone
 
 from civicloop.core import registry
 from civicloop.core.cases.access import cases_visible_to
-from civicloop.core.cases.models import Case, TimelineEntry
+from civicloop.core.cases.models import Case, CaseStep, TimelineEntry
 from civicloop.core.units.selectors import user_standing
 
+COUNT_CAP = 10_000
+_LIST_DEFERRED = ("body", "contact_name", "contact_phone", "data", "result", "rating_comment")
 # States in which the holder has yet to take the case in hand.
 TO_ACCEPT_STATES = ("submitted", "dispatched")
 
@@ -61,23 +63,54 @@ def workbench_for(
     to_accept = held.filter(state__in=TO_ACCEPT_STATES)
     due_soon = held.filter(due_at__gt=now, due_at__lte=now + within)
     overdue = held.filter(due_at__lte=now)
-    closed = (
-        cases_visible_to(user)
-        .filter(state__in=_terminal_states(), closed_at__gte=now - timedelta(days=30))
-        .select_related("holder_unit", "area")
+    closed = recently_closed_for(user=user, since=now - timedelta(days=30)).select_related(
+        "owner_unit", "area"
     )
+
+    def rows(qs: QuerySet[Case], order: str) -> list[Case]:
+        # The lists show number, title, state, holder and due time: leave the long and
+        # encrypted columns in the database.
+        return list(qs.defer(*_LIST_DEFERRED).order_by(order)[:size])
+
+    def count(qs: QuerySet[Case]) -> int:
+        # Counted up to COUNT_CAP: past that the page says "9999+", and the database
+        # stops early instead of counting a whole city's backlog on every load.
+        return qs.order_by()[:COUNT_CAP].count()
+
     return Workbench(
-        to_accept=list(to_accept.order_by("due_at")[:size]),
-        due_soon=list(due_soon.order_by("due_at")[:size]),
-        overdue=list(overdue.order_by("due_at")[:size]),
-        recently_closed=list(closed.order_by("-closed_at")[:size]),
+        to_accept=rows(to_accept, "due_at"),
+        due_soon=rows(due_soon, "due_at"),
+        overdue=rows(overdue, "due_at"),
+        recently_closed=rows(closed, "-closed_at"),
         counts={
-            "to_accept": to_accept.count(),
-            "due_soon": due_soon.count(),
-            "overdue": overdue.count(),
-            "recently_closed": closed.count(),
+            "to_accept": count(to_accept),
+            "due_soon": count(due_soon),
+            "overdue": count(overdue),
+            "recently_closed": count(closed),
         },
     )
+
+
+def recently_closed_for(*, user: Any, since: datetime) -> QuerySet[Case]:
+    """Cases closed since `since` that the user's units received or worked on, or, for
+    someone overseeing areas, closed in those areas.
+
+    Narrower than cases_visible_to on purpose: the workbench asks this of a million
+    cases on every load, so it is written as index-friendly semi-joins (steps by unit
+    and end time, cases by owner and state) instead of an OR over every visibility rule."""
+    standing = user_standing(user)
+    closed = Case.objects.filter(state__in=_terminal_states(), closed_at__gte=since)
+    if standing.is_admin and not standing.unit_ids:
+        return closed
+    cond = Q(pk__in=[])
+    if standing.unit_ids:
+        handled = CaseStep.objects.filter(
+            unit_id__in=standing.unit_ids, ended_at__gte=since
+        ).values("case_id")
+        cond |= Q(owner_unit_id__in=standing.unit_ids) | Q(pk__in=handled)
+    for path in standing.area_paths:
+        cond |= Q(area_path=path) | Q(area_path__startswith=path + "/")
+    return closed.filter(cond)
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,16 @@
 """Everything that changes a case. `case_submit` creates one; `transition` is the one
 entry point that changes its state: it validates, records (timeline + steps), schedules
-deadlines and writes its notifications to the outbox, all in one transaction."""
+deadlines and writes its notifications to the outbox, all in one transaction.
+
+Both have a batch form (`case_submit_many`, `transition_many`) that runs the very same
+rules over many cases and writes the rows with bulk statements; the single forms are the
+batch forms with one item, so there is one engine, not two."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,9 +24,11 @@ from civicloop.core.accounts.models import User
 from civicloop.core.accounts.roles import UNIT_ROLES, Role
 from civicloop.core.areas.models import Area
 from civicloop.core.attachments.models import Attachment
+from civicloop.core.bulk_writes import bulk_insert_rows, bulk_update_rows
 from civicloop.core.cases import notifications
 from civicloop.core.cases.errors import CaseError, CaseErrorCode
 from civicloop.core.cases.models import Case, CaseCounter, CaseStep, Grade, Rating, TimelineEntry
+from civicloop.core.cases.notifications import Recipients
 from civicloop.core.cases.timeline import entry_hash, genesis_hash
 from civicloop.core.cases.workflow import (
     Action,
@@ -32,6 +38,7 @@ from civicloop.core.cases.workflow import (
     Who,
     WorkflowTemplate,
 )
+from civicloop.core.outbox.services import OutboxDraft, outbox_enqueue_many
 from civicloop.core.sla.policy import SLA
 from civicloop.core.sla.policy import due_at as sla_due_at
 from civicloop.core.sla.working_days import workdays_between
@@ -41,6 +48,25 @@ from civicloop.core.units.selectors import Standing, unit_for_area, user_standin
 SYSTEM_LABEL = "系统"
 # Control characters other than tab and newline; PostgreSQL refuses NUL in text outright.
 _CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
+# The case columns a transition may change (bulk_update writes exactly these).
+_MUTABLE_FIELDS = [
+    "state",
+    "holder_unit",
+    "holder_user",
+    "due_at",
+    "grade",
+    "rating",
+    "rating_comment",
+    "round",
+    "result",
+    "merged_into",
+    "data",
+    "closed_at",
+    "updated_at",
+    "timeline_seq",
+    "timeline_hash",
+    "step_seq",
+]
 
 
 def clean_text(value: str) -> str:
@@ -48,62 +74,25 @@ def clean_text(value: str) -> str:
     return value.translate(_CONTROL).strip()
 
 
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _office_hours(unit: Unit | None) -> list[list[str]]:
+    return unit.get_office_hours() if unit is not None else DEFAULT_OFFICE_HOURS
+
+
 # --------------------------------------------------------------------------- numbering
 
 
-def case_number_allocate(*, prefix: str, year: int) -> str:
-    """The next number for prefix and year, e.g. MY-2026-000123. Call inside a
+def case_numbers_allocate(*, prefix: str, year: int, count: int = 1) -> list[str]:
+    """The next `count` numbers for prefix and year, e.g. MY-2026-000123. Call inside a
     transaction: the counter row stays locked until it commits, so numbers never repeat."""
     counter, _ = CaseCounter.objects.select_for_update().get_or_create(prefix=prefix, year=year)
-    CaseCounter.objects.filter(pk=counter.pk).update(value=F("value") + 1)
+    CaseCounter.objects.filter(pk=counter.pk).update(value=F("value") + count)
     counter.refresh_from_db(fields=["value"])
-    return f"{prefix}-{year}-{counter.value:06d}"
-
-
-# --------------------------------------------------------------------------- timeline
-
-
-def timeline_append(
-    *,
-    case: Case,
-    action: str,
-    from_state: str = "",
-    to_state: str = "",
-    actor: User | None = None,
-    unit: Unit | None = None,
-    note: str = "",
-    data: dict[str, Any] | None = None,
-    attachments: Sequence[Attachment] = (),
-    now: datetime | None = None,
-) -> TimelineEntry:
-    """Append one entry to the case's hash chain. The caller holds the case row lock
-    (select_for_update) inside a transaction, so the chain cannot fork."""
-    note = clean_text(note)
-    last = (
-        TimelineEntry.objects.filter(case=case).order_by("-seq").values_list("seq", "hash").first()
-    )
-    seq, prev = (last[0] + 1, last[1]) if last else (1, genesis_hash(case.number))
-    entry = TimelineEntry(
-        case=case,
-        seq=seq,
-        action=action,
-        from_state=from_state,
-        to_state=to_state,
-        actor=actor,
-        actor_label=(actor.masked_name if actor is not None else SYSTEM_LABEL)[:100],
-        unit=unit,
-        note=note,
-        data=data or {},
-        attachment_digests=sorted(a.sha256 for a in attachments),
-        # Microsecond precision survives every database we support, so the hash is stable.
-        created_at=(now or timezone.now()),
-        prev_hash=prev,
-    )
-    entry.hash = entry_hash(entry, case_number=case.number)
-    entry.save(force_insert=True)
-    if attachments:
-        entry.attachments.add(*attachments)
-    return entry
+    first = counter.value - count + 1
+    return [f"{prefix}-{year}-{n:06d}" for n in range(first, counter.value + 1)]
 
 
 # --------------------------------------------------------------------------- steps
@@ -119,174 +108,296 @@ class StepTimes:
 def step_times(
     *, start: datetime, due: datetime | None, office_hours: list[list[str]]
 ) -> StepTimes:
-    """When to remind the holder (the start of the last working day before the deadline,
-    or at 80 % of a working-hours deadline) and when an overdue step goes up to the
-    supervising unit (one working day after the deadline)."""
+    """When to remind the holder (the opening of the deadline's working day, or at 80 %
+    of a shorter deadline) and when an overdue step goes up to the supervising unit (one
+    working day after the deadline)."""
     if due is None:
         return StepTimes(None, None, None)
     local_due = timezone.localtime(due)
     span = due - start
+    remind = start + span * 0.8
     if span > timedelta(hours=24):
         opening = datetime.strptime(office_hours[0][0], "%H:%M").time()
-        remind = local_due.replace(
+        day_start = local_due.replace(
             hour=opening.hour, minute=opening.minute, second=0, microsecond=0
         )
-        if remind >= due or remind <= start:
-            remind = start + span * 0.8
-    else:
-        remind = start + span * 0.8
+        if start < day_start < due:
+            remind = day_start
     escalate = sla_due_at(start=due, sla=SLA(1, "workday"), office_hours=office_hours)
     return StepTimes(due, remind, escalate)
 
 
-def _office_hours(unit: Unit | None) -> list[list[str]]:
-    return unit.get_office_hours() if unit is not None else DEFAULT_OFFICE_HOURS
+# --------------------------------------------------------------------------- the writer
 
 
-def _open_step(
+@dataclass
+class _Writer:
+    """Collects the rows of one transaction and writes them with bulk statements.
+
+    Timeline entries are chained from the head kept on each case (timeline_seq,
+    timeline_hash), which the caller holds locked, so the chain cannot fork."""
+
+    now: datetime
+    recipients: Recipients = field(default_factory=Recipients)
+    units: dict[int, Unit] = field(default_factory=dict)
+    new_steps: list[CaseStep] = field(default_factory=list)
+    ended_steps: list[CaseStep] = field(default_factory=list)
+    moved_steps: list[CaseStep] = field(default_factory=list)
+    entries: list[TimelineEntry] = field(default_factory=list)
+    entry_files: list[tuple[TimelineEntry, Sequence[Attachment]]] = field(default_factory=list)
+    drafts: list[OutboxDraft] = field(default_factory=list)
+
+    def unit(self, unit_id: int | None) -> Unit | None:
+        if unit_id is None:
+            return None
+        if unit_id not in self.units:
+            self.units[unit_id] = Unit.objects.select_related("supervisor").get(pk=unit_id)
+        return self.units[unit_id]
+
+    def entry(
+        self,
+        case: Case,
+        *,
+        action: str,
+        from_state: str = "",
+        to_state: str = "",
+        actor: User | None = None,
+        unit: Unit | None = None,
+        note: str = "",
+        data: dict[str, Any] | None = None,
+        attachments: Sequence[Attachment] = (),
+    ) -> TimelineEntry:
+        entry = TimelineEntry(
+            case=case,
+            seq=case.timeline_seq + 1,
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            actor=actor,
+            actor_label=(actor.masked_name if actor is not None else SYSTEM_LABEL)[:100],
+            unit=unit,
+            note=clean_text(note),
+            data=data or {},
+            attachment_digests=sorted(a.sha256 for a in attachments),
+            created_at=self.now,
+            prev_hash=case.timeline_hash or genesis_hash(case.number),
+        )
+        entry.hash = entry_hash(entry, case_number=case.number)
+        case.timeline_seq, case.timeline_hash = entry.seq, entry.hash
+        self.entries.append(entry)
+        if attachments:
+            self.entry_files.append((entry, attachments))
+        return entry
+
+    def open_step(
+        self, case: Case, *, state: str, unit: Unit | None, started_by: str, due: datetime | None
+    ) -> CaseStep:
+        times = step_times(start=self.now, due=due, office_hours=_office_hours(unit))
+        case.step_seq += 1
+        step = CaseStep(
+            case=case,
+            seq=case.step_seq,
+            state=state,
+            started_by=started_by,
+            unit=unit,
+            started_at=self.now,
+            due_at=times.due_at,
+            remind_at=times.remind_at,
+            escalate_at=times.escalate_at,
+        )
+        self.new_steps.append(step)
+        return step
+
+    def end_step(self, step: CaseStep | None, *, ended_by: str) -> None:
+        if step is None:
+            return
+        step.ended_at = self.now
+        step.ended_by = ended_by
+        step.overdue = bool(step.due_at and self.now > step.due_at)
+        self.ended_steps.append(step)
+
+    def flush(self) -> None:
+        bulk_update_rows(self.ended_steps, ["ended_at", "ended_by", "overdue"])
+        bulk_update_rows(
+            self.moved_steps,
+            ["due_at", "remind_at", "escalate_at", "reminded_at", "escalation_level"],
+        )
+        bulk_insert_rows(self.new_steps)
+        bulk_insert_rows(self.entries)
+        if self.entry_files:
+            # Entry ids are needed only for the attachment links: read back just those.
+            ids = dict(
+                TimelineEntry.objects.filter(
+                    hash__in=[e.hash for e, _ in self.entry_files]
+                ).values_list("hash", "pk")
+            )
+            through = TimelineEntry.attachments.through
+            through.objects.bulk_create(
+                [
+                    through(timelineentry_id=ids[entry.hash], attachment_id=attachment.pk)
+                    for entry, files in self.entry_files
+                    for attachment in files
+                ]
+            )
+        outbox_enqueue_many(drafts=self.drafts)
+
+
+def timeline_append(
     *,
     case: Case,
-    state: str,
-    unit: Unit | None,
-    started_by: str,
-    now: datetime,
-    due: datetime | None,
-) -> CaseStep:
-    last_seq = (
-        CaseStep.objects.filter(case=case).order_by("-seq").values_list("seq", flat=True).first()
+    action: str,
+    actor: User | None = None,
+    unit: Unit | None = None,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    drafts: Sequence[OutboxDraft] = (),
+    now: datetime | None = None,
+) -> TimelineEntry:
+    """Append an entry that changes no state (a reminder, a comment), with its messages.
+
+    The caller holds the case row locked (select_for_update) inside a transaction."""
+    writer = _Writer(now=now or timezone.now())
+    entry = writer.entry(case, action=action, actor=actor, unit=unit, note=note, data=data)
+    writer.drafts.extend(drafts)
+    Case.objects.filter(pk=case.pk).update(
+        timeline_seq=case.timeline_seq, timeline_hash=case.timeline_hash
     )
-    times = step_times(start=now, due=due, office_hours=_office_hours(unit))
-    return CaseStep.objects.create(
-        case=case,
-        seq=(last_seq or 0) + 1,
-        state=state,
-        started_by=started_by,
-        unit=unit,
-        started_at=now,
-        due_at=times.due_at,
-        remind_at=times.remind_at,
-        escalate_at=times.escalate_at,
-    )
-
-
-def _close_step(*, step: CaseStep | None, ended_by: str, now: datetime) -> None:
-    if step is None:
-        return
-    step.ended_at = now
-    step.ended_by = ended_by
-    step.overdue = bool(step.due_at and now > step.due_at)
-    step.save(update_fields=["ended_at", "ended_by", "overdue"])
-
-
-def _current_step(case: Case) -> CaseStep | None:
-    return CaseStep.objects.filter(case=case, ended_at__isnull=True).order_by("-seq").first()
+    writer.flush()
+    return entry
 
 
 # --------------------------------------------------------------------------- submit
 
 
-def case_submit(
-    *,
-    channel: str,
-    title: str,
-    body: str,
-    category: str = "",
-    area: Area | None = None,
-    lat: Any = None,
-    lng: Any = None,
-    address: str = "",
-    contact_name: str = "",
-    contact_phone: str = "",
-    anonymous: bool = False,
-    submitter: User | None = None,
-    owner_unit: Unit | None = None,
-    holder_user: User | None = None,
-    attachments: Sequence[Attachment] = (),
-    submission_key: str | None = None,
-    source: str = "web",
-    data: dict[str, Any] | None = None,
-    now: datetime | None = None,
-) -> Case:
-    """Create a case on a channel, in its workflow's initial state, held by its receiving
+@dataclass
+class CaseDraft:
+    """What a channel hands to core to open a case (see case_submit)."""
+
+    channel: str
+    title: str
+    body: str
+    category: str = ""
+    area: Area | None = None
+    lat: Any = None
+    lng: Any = None
+    address: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+    anonymous: bool = False
+    submitter: User | None = None
+    owner_unit: Unit | None = None
+    holder_user: User | None = None
+    attachments: Sequence[Attachment] = ()
+    submission_key: str | None = None
+    source: str = "web"
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def case_submit(*, now: datetime | None = None, **draft: Any) -> Case:
+    """Open a case on a channel, in its workflow's initial state, held by its receiving
     unit (given, or the nearest unit of the channel's kinds up the area tree).
 
     Guarantees: the case, its first step, its first timeline entry and the citizen's
     acknowledgement SMS (outbox) commit together or not at all; the same
     `submission_key` sent twice returns the first case instead of a second one."""
-    ch = registry.channel(channel)
-    template = registry.workflow(ch.workflow)
+    return case_submit_many(drafts=[CaseDraft(**draft)], now=now)[0]
+
+
+def case_submit_many(*, drafts: Sequence[CaseDraft], now: datetime | None = None) -> list[Case]:
+    """Open many cases in one transaction with bulk writes; the rules of case_submit.
+    Returns the cases in the order of `drafts`. A draft that fails a check refuses the
+    whole batch (CaseError), so a batch is all or nothing."""
     now = now or timezone.now()
-    title = clean_text(title)
-    body = clean_text(body)
-    if not body:
-        raise CaseError(CaseErrorCode.MISSING, field="body")
-    if not title:
-        title = body[:40]
-    if submission_key:
-        existing = Case.objects.filter(submission_key=submission_key).first()
-        if existing is not None:
-            return existing
-    if owner_unit is None:
-        owner_unit = unit_for_area(area=area, kinds=ch.owner_unit_kinds)
-    if owner_unit is None:
-        raise CaseError(CaseErrorCode.INVALID, "无法确定受理单位，请选择所在区域。", field="area")
+    keys = [d.submission_key for d in drafts if d.submission_key]
+    existing = {c.submission_key: c for c in Case.objects.filter(submission_key__in=keys)}
+    year = timezone.localtime(now).year
+    out: list[Case | None] = []
+    fresh: list[tuple[int, CaseDraft]] = []
+    for i, draft in enumerate(drafts):
+        if draft.submission_key and draft.submission_key in existing:
+            out.append(existing[draft.submission_key])
+            continue
+        out.append(None)
+        fresh.append((i, draft))
+    writer = _Writer(now=now)
     with transaction.atomic():
-        case = Case(
-            number=case_number_allocate(prefix=ch.number_prefix, year=timezone.localtime(now).year),
-            channel=ch.code,
-            workflow=template.code,
-            title=title[:200],
-            body=body,
-            category=category,
-            area=area,
-            area_path=area.path if area is not None else "",
-            lat=lat,
-            lng=lng,
-            address=clean_text(address)[:255],
-            submitter=submitter,
-            contact_name=clean_text(contact_name),
-            contact_phone=clean_text(contact_phone),
-            contact_phone_digest=lookup_digest(contact_phone) if contact_phone.strip() else "",
-            anonymous=anonymous,
-            state=template.initial,
-            owner_unit=owner_unit,
-            holder_unit=owner_unit,
-            holder_user=holder_user,
-            source=source,
-            data=data or {},
-            submission_key=submission_key or None,
-        )
-        state = template.state(template.initial)
-        due = (
-            sla_due_at(start=now, sla=state.sla, office_hours=_office_hours(owner_unit))
-            if state.sla
-            else None
-        )
-        case.due_at = due
-        case.save(force_insert=True)
-        _open_step(
-            case=case, state=case.state, unit=owner_unit, started_by="submit", now=now, due=due
-        )
-        entry = timeline_append(
-            case=case,
-            action="submit",
-            to_state=case.state,
-            actor=submitter,
-            unit=owner_unit,
-            note="",
-            data={"source": source, "title": case.title, "body_sha256": _sha(body)},
-            attachments=attachments,
-            now=now,
-        )
-        notifications.on_submit(case=case, entry=entry)
+        by_prefix: dict[str, list[tuple[int, CaseDraft]]] = {}
+        for i, draft in fresh:
+            by_prefix.setdefault(registry.channel(draft.channel).number_prefix, []).append(
+                (i, draft)
+            )
+        new_cases: list[Case] = []
+        for prefix, items in by_prefix.items():
+            numbers = case_numbers_allocate(prefix=prefix, year=year, count=len(items))
+            for number, (i, draft) in zip(numbers, items, strict=True):
+                case = _case_from_draft(draft, number=number, writer=writer)
+                new_cases.append(case)
+                out[i] = case
+        Case.objects.bulk_create(new_cases, batch_size=500)
+        writer.flush()
+    return [c for c in out if c is not None]
+
+
+def _case_from_draft(draft: CaseDraft, *, number: str, writer: _Writer) -> Case:
+    ch = registry.channel(draft.channel)
+    template = registry.workflow(ch.workflow)
+    body = clean_text(draft.body)
+    if not body:
+        raise CaseError(CaseErrorCode.MISSING, "请填写反映的内容。", field="body")
+    title = clean_text(draft.title) or body[:40]
+    owner = draft.owner_unit or unit_for_area(area=draft.area, kinds=ch.owner_unit_kinds)
+    if owner is None:
+        raise CaseError(CaseErrorCode.INVALID, "无法确定受理单位，请选择所在区域。", field="area")
+    phone = clean_text(draft.contact_phone)
+    state = template.state(template.initial)
+    due = (
+        sla_due_at(start=writer.now, sla=state.sla, office_hours=_office_hours(owner))
+        if state.sla
+        else None
+    )
+    case = Case(
+        number=number,
+        channel=ch.code,
+        workflow=template.code,
+        title=title[:200],
+        body=body,
+        category=draft.category,
+        area=draft.area,
+        area_path=draft.area.path if draft.area is not None else "",
+        lat=draft.lat,
+        lng=draft.lng,
+        address=clean_text(draft.address)[:255],
+        submitter=draft.submitter,
+        contact_name=clean_text(draft.contact_name),
+        contact_phone=phone,
+        contact_phone_digest=lookup_digest(phone) if phone else "",
+        anonymous=draft.anonymous,
+        state=template.initial,
+        owner_unit=owner,
+        holder_unit=owner,
+        holder_user=draft.holder_user,
+        due_at=due,
+        source=draft.source,
+        data=dict(draft.data),
+        submission_key=draft.submission_key or None,
+        created_at=writer.now,
+        updated_at=writer.now,
+    )
+    writer.open_step(case, state=case.state, unit=owner, started_by="submit", due=due)
+    entry = writer.entry(
+        case,
+        action="submit",
+        to_state=case.state,
+        actor=draft.submitter,
+        unit=owner,
+        data={"source": draft.source, "title": case.title, "body_sha256": _sha(body)},
+        attachments=draft.attachments,
+    )
+    writer.drafts += notifications.on_submit(writer.recipients, case=case, entry=entry)
     return case
 
 
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-# --------------------------------------------------------------------------- transition
+# --------------------------------------------------------------------------- permissions
 
 
 def actor_may(*, case: Case, action: Action, standing: Standing) -> bool:
@@ -322,54 +433,57 @@ def actions_available(*, case: Case, user: Any) -> list[Action]:
     return out
 
 
-def _check_requirements(
-    *,
-    act: Action,
-    case: Case,
-    note: str,
-    unit: Unit | None,
-    grade: str,
-    rating: str,
-    due_at: datetime | None,
-    merge_into: Case | None,
-) -> None:
+# --------------------------------------------------------------------------- transition
+
+
+@dataclass(frozen=True)
+class TransitionInput:
+    """What the actor gave with the action (only what the action requires is checked)."""
+
+    note: str = ""
+    unit: Unit | None = None
+    grade: str = ""
+    rating: str = ""
+    due_at: datetime | None = None
+    merge_into: Case | None = None
+    attachments: Sequence[Attachment] = ()
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def _check_requirements(*, act: Action, case: Case, given: TransitionInput) -> None:
     req = act.requires
-    if Requires.NOTE in req and not note.strip():
+    if Requires.NOTE in req and not given.note:
         raise CaseError(CaseErrorCode.MISSING, "请填写说明。", field="note")
     if Requires.UNIT in req:
-        if unit is None:
+        if given.unit is None:
             raise CaseError(CaseErrorCode.MISSING, "请选择办理单位。", field="unit")
-        if not unit.is_active:
+        if not given.unit.is_active:
             raise CaseError(CaseErrorCode.INVALID, "该单位已停用。", field="unit")
-        if unit.pk == case.holder_unit_id and act.code == "transfer":
+        if given.unit.pk == case.holder_unit_id and act.code == "transfer":
             raise CaseError(CaseErrorCode.INVALID, "改派的单位与当前办理单位相同。", field="unit")
-    if Requires.GRADE in req and grade not in Grade.values:
+    if Requires.GRADE in req and given.grade not in Grade.values:
         raise CaseError(CaseErrorCode.MISSING, "请选择分级（镇级/市级）。", field="grade")
-    if Requires.RATING in req and rating not in Rating.values:
+    if Requires.RATING in req and given.rating not in Rating.values:
         raise CaseError(
             CaseErrorCode.MISSING, "请选择评价（满意/基本满意/不满意）。", field="rating"
         )
     if Requires.DUE_AT in req:
-        if due_at is None:
+        if given.due_at is None:
             raise CaseError(CaseErrorCode.MISSING, "请填写申请延期到的时间。", field="due_at")
-        if case.due_at is not None and due_at <= case.due_at:
+        if case.due_at is not None and given.due_at <= case.due_at:
             raise CaseError(CaseErrorCode.INVALID, "延期后的时限必须晚于当前时限。", field="due_at")
     if Requires.PENDING_EXTENSION in req and not case.data.get("pending_extension"):
         raise CaseError(CaseErrorCode.INVALID_STATE, "没有待审批的延期申请。")
     if Requires.MERGE_INTO in req:
-        if merge_into is None:
+        target = given.merge_into
+        if target is None:
             raise CaseError(CaseErrorCode.MISSING, "请填写要合并到的事项编号。", field="merge_into")
-        if merge_into.pk == case.pk or merge_into.channel != case.channel:
+        if target.pk == case.pk or target.channel != case.channel:
             raise CaseError(
                 CaseErrorCode.INVALID, "只能合并到同一渠道的另一件事项。", field="merge_into"
             )
-        if merge_into.merged_into_id is not None:
+        if target.merged_into_id is not None:
             raise CaseError(CaseErrorCode.INVALID, "目标事项本身已被合并。", field="merge_into")
-
-
-def _assignee(case: Case) -> Unit | None:
-    unit_id = case.data.get("assignee_unit")
-    return Unit.objects.filter(pk=unit_id).first() if unit_id else None
 
 
 def _dispatch_sla(template: WorkflowTemplate, grade: str) -> SLA:
@@ -396,227 +510,277 @@ def transition(
 
     In one transaction and in this order: lock the case, check the action is allowed in
     its state, check the actor may take it and that what it requires is given, apply its
-    effects (holder, grade, rating, deadlines), close the current step and open the next,
+    effects (holder, grade, rating, deadlines), end the current step and open the next,
     append the timeline entry, and write notifications to the outbox. Raises CaseError
     and changes nothing when refused. With an `idempotency_key`, a repeated call (a
     second tap) returns the case unchanged."""
+    given = TransitionInput(
+        note=clean_text(note),
+        unit=unit,
+        grade=grade,
+        rating=rating,
+        due_at=due_at,
+        merge_into=merge_into,
+        attachments=attachments,
+        data=dict(data or {}),
+    )
+    return transition_many(
+        [case], action, actor, given=given, idempotency_key=idempotency_key, now=now
+    )[0]
+
+
+def transition_many(
+    cases: Sequence[Case],
+    action: str,
+    actor: User | None,
+    *,
+    given: TransitionInput | None = None,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> list[Case]:
+    """Take the same action on many cases in one transaction (the rules of `transition`,
+    bulk writes). All or nothing: one refusal refuses the batch. Returns the cases, fresh
+    from the database, in the order given."""
+    given = given or TransitionInput()
     now = now or timezone.now()
-    note = clean_text(note)
+    if actor is None:
+        raise CaseError(CaseErrorCode.FORBIDDEN)
+    standing = user_standing(actor)
+    ids = [c.pk for c in cases]
+    writer = _Writer(now=now)
     with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=case.pk)
-        if (
-            idempotency_key
-            and TimelineEntry.objects.filter(
-                case=case, data__idempotency_key=idempotency_key
-            ).exists()
-        ):
-            return case
-        template = registry.workflow(case.workflow)
-        try:
-            act = template.action(action)
-        except KeyError:
-            raise CaseError(CaseErrorCode.UNKNOWN_ACTION) from None
-        if case.state not in act.sources:
-            raise CaseError(CaseErrorCode.INVALID_STATE)
-        if actor is None or not actor_may(case=case, action=act, standing=user_standing(actor)):
-            raise CaseError(CaseErrorCode.FORBIDDEN)
-        _check_requirements(
-            act=act,
-            case=case,
-            note=note,
-            unit=unit,
-            grade=grade,
-            rating=rating,
-            due_at=due_at,
-            merge_into=merge_into,
-        )
-        from_state = case.state
-        prev_holder_id = case.holder_unit_id
-        step = _current_step(case)
-        target = act.target
-        new_holder: Unit | None = case.holder_unit
-        due: datetime | None = None
-        due_set = False
-        new_step = True
-        entry_data: dict[str, Any] = dict(data or {})
-        if act.counts_as:
-            entry_data["counts_as"] = act.counts_as
+        locked = {
+            c.pk: c for c in Case.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+        }
+        done: set[int] = set()
         if idempotency_key:
-            entry_data["idempotency_key"] = idempotency_key
+            done = set(
+                TimelineEntry.objects.filter(
+                    case_id__in=ids, data__idempotency_key=idempotency_key
+                ).values_list("case_id", flat=True)
+            )
+        open_steps: dict[int, CaseStep] = {}
+        for step in CaseStep.objects.filter(case_id__in=ids, ended_at__isnull=True).order_by("seq"):
+            open_steps[step.case_id] = step
+        # Every unit the batch touches, in one query; the cases' own FK caches are filled
+        # from it so no attribute access goes back to the database.
+        unit_ids = {c.owner_unit_id for c in locked.values()} | {
+            c.holder_unit_id for c in locked.values()
+        }
+        writer.units.update(
+            Unit.objects.select_related("supervisor").in_bulk([u for u in unit_ids if u])
+        )
+        for c in locked.values():
+            c.owner_unit = writer.unit(c.owner_unit_id)
+            c.holder_unit = writer.unit(c.holder_unit_id)
+        changed: list[Case] = []
+        for case_id in ids:
+            case = locked[case_id]
+            if case_id in done:
+                continue
+            _apply(
+                case,
+                action,
+                actor,
+                standing=standing,
+                given=given,
+                step=open_steps.get(case_id),
+                idempotency_key=idempotency_key,
+                writer=writer,
+                changed=changed,
+            )
+        bulk_update_rows(changed, _MUTABLE_FIELDS)
+        writer.flush()
+    return [locked[i] for i in ids]
 
-        for effect in act.effects:
-            if effect is Effect.ASSIGN_UNIT:
-                assert unit is not None
-                new_holder = unit
-                if grade:
-                    case.grade = grade
-                case.data["assignee_unit"] = unit.pk
-                due = sla_due_at(
-                    start=now,
-                    sla=_dispatch_sla(template, case.grade),
-                    office_hours=_office_hours(unit),
-                )
-                due_set = True
-                entry_data["unit"] = unit.name
-                if grade:
-                    entry_data["grade"] = grade
-            elif effect is Effect.BACK_TO_OWNER:
-                new_holder = case.owner_unit
-                case.data.pop("assignee_unit", None)
-            elif effect is Effect.KEEP_DEADLINE:
-                due = step.due_at if step is not None else case.due_at
-                due_set = True
-            elif effect is Effect.SET_RESULT:
-                case.result = note
-            elif effect is Effect.RATE:
-                case.rating = rating
-                case.rating_comment = note
-                entry_data["rating"] = rating
-                if rating == Rating.UNSATISFIED:
-                    assignee = _assignee(case)
-                    if assignee is not None and case.round < template.unsatisfied_returns:
-                        target, new_holder = "handling", assignee
-                        entry_data["outcome"] = "returned_to_unit"
-                    elif assignee is not None and assignee.supervisor is not None:
-                        target, new_holder = "dispatched", assignee.supervisor
-                        case.data["assignee_unit"] = assignee.supervisor.pk
-                        entry_data["outcome"] = "escalated_to_supervisor"
-                        entry_data["unit"] = assignee.supervisor.name
-                    else:
-                        entry_data["outcome"] = "closed_unsatisfied"
-                    if target != "closed":
-                        case.round += 1
-                        assert new_holder is not None
-                        due = sla_due_at(
-                            start=now,
-                            sla=_dispatch_sla(template, case.grade),
-                            office_hours=_office_hours(new_holder),
-                        )
-                        due_set = True
-            elif effect is Effect.REWORK:
-                new_holder = _assignee(case) or case.holder_unit
-                assert new_holder is not None
-                due = sla_due_at(
-                    start=now,
-                    sla=_dispatch_sla(template, case.grade),
-                    office_hours=_office_hours(new_holder),
-                )
-                due_set = True
-            elif effect is Effect.REQUEST_EXTENSION:
-                assert due_at is not None
-                case.data["pending_extension"] = {
-                    "due_at": due_at.isoformat(),
-                    "by": actor.pk,
-                    "note": note,
-                }
-                entry_data["requested_due_at"] = due_at.isoformat()
-                new_step = False
-            elif effect is Effect.APPROVE_EXTENSION:
-                pending = case.data.pop("pending_extension")
-                new_due = datetime.fromisoformat(pending["due_at"])
-                entry_data["old_due_at"] = case.due_at.isoformat() if case.due_at else None
-                entry_data["new_due_at"] = new_due.isoformat()
-                case.due_at = new_due
-                if step is not None:
-                    times = step_times(
-                        start=now, due=new_due, office_hours=_office_hours(case.holder_unit)
-                    )
-                    step.due_at, step.remind_at, step.escalate_at = (
-                        times.due_at,
-                        times.remind_at,
-                        times.escalate_at,
-                    )
-                    step.reminded_at = None
-                    step.escalation_level = 0
-                    step.save(
-                        update_fields=[
-                            "due_at",
-                            "remind_at",
-                            "escalate_at",
-                            "reminded_at",
-                            "escalation_level",
-                        ]
-                    )
-                new_step = False
-            elif effect is Effect.DENY_EXTENSION:
-                case.data.pop("pending_extension", None)
-                new_step = False
-            elif effect is Effect.DEFER:
-                remaining = 1
-                if case.due_at is not None:
-                    remaining = max(
-                        1,
-                        workdays_between(
-                            timezone.localdate(now), timezone.localtime(case.due_at).date()
-                        ),
-                    )
-                case.data["deferred_remaining_workdays"] = remaining
-                case.data.pop("pending_extension", None)
-                due, due_set = None, True
-            elif effect is Effect.RESUME:
-                remaining = int(case.data.pop("deferred_remaining_workdays", 1))
-                due = sla_due_at(
-                    start=now,
-                    sla=SLA(remaining, "workday"),
-                    office_hours=_office_hours(case.holder_unit),
-                )
-                due_set = True
-            elif effect is Effect.MERGE:
-                assert merge_into is not None
-                case.merged_into = merge_into
-                entry_data["merged_into"] = merge_into.number
-            elif effect is Effect.CLOSE:
-                pass
 
-        state = template.state(target)
-        if state.terminal:
-            new_holder = None
-            case.closed_at = now
+def _apply(
+    case: Case,
+    action: str,
+    actor: User,
+    *,
+    standing: Standing,
+    given: TransitionInput,
+    step: CaseStep | None,
+    idempotency_key: str | None,
+    writer: _Writer,
+    changed: list[Case],
+) -> None:
+    template = registry.workflow(case.workflow)
+    try:
+        act = template.action(action)
+    except KeyError:
+        raise CaseError(CaseErrorCode.UNKNOWN_ACTION) from None
+    if case.state not in act.sources:
+        raise CaseError(CaseErrorCode.INVALID_STATE)
+    if not actor_may(case=case, action=act, standing=standing):
+        raise CaseError(CaseErrorCode.FORBIDDEN)
+    _check_requirements(act=act, case=case, given=given)
+
+    now = writer.now
+    from_state = case.state
+    prev_holder_id = case.holder_unit_id
+    target = act.target
+    new_holder: Unit | None = writer.unit(case.holder_unit_id)
+    due: datetime | None = None
+    due_set = False
+    new_step = True
+    entry_data: dict[str, Any] = dict(given.data)
+    if act.counts_as:
+        entry_data["counts_as"] = act.counts_as
+    if idempotency_key:
+        entry_data["idempotency_key"] = idempotency_key
+
+    def dispatch_due(unit: Unit) -> datetime:
+        return sla_due_at(
+            start=now, sla=_dispatch_sla(template, case.grade), office_hours=_office_hours(unit)
+        )
+
+    for effect in act.effects:
+        if effect is Effect.ASSIGN_UNIT:
+            assert given.unit is not None
+            new_holder = given.unit
+            writer.units.setdefault(new_holder.pk, new_holder)
+            if given.grade:
+                case.grade = given.grade
+                entry_data["grade"] = given.grade
+            case.data["assignee_unit"] = new_holder.pk
+            due, due_set = dispatch_due(new_holder), True
+            entry_data["unit"] = new_holder.name
+        elif effect is Effect.BACK_TO_OWNER:
+            new_holder = writer.unit(case.owner_unit_id)
+            case.data.pop("assignee_unit", None)
+        elif effect is Effect.KEEP_DEADLINE:
+            due, due_set = (step.due_at if step is not None else case.due_at), True
+        elif effect is Effect.SET_RESULT:
+            case.result = given.note
+        elif effect is Effect.RATE:
+            case.rating = given.rating
+            case.rating_comment = given.note
+            entry_data["rating"] = given.rating
+            if given.rating == Rating.UNSATISFIED:
+                assignee = writer.unit(case.data.get("assignee_unit"))
+                supervisor = writer.unit(assignee.supervisor_id) if assignee else None
+                if assignee is not None and case.round < template.unsatisfied_returns:
+                    target, new_holder = "handling", assignee
+                    entry_data["outcome"] = "returned_to_unit"
+                elif supervisor is not None:
+                    target, new_holder = "dispatched", supervisor
+                    case.data["assignee_unit"] = supervisor.pk
+                    entry_data["outcome"] = "escalated_to_supervisor"
+                    entry_data["unit"] = supervisor.name
+                else:
+                    entry_data["outcome"] = "closed_unsatisfied"
+                if target != act.target and new_holder is not None:
+                    case.round += 1
+                    due, due_set = dispatch_due(new_holder), True
+        elif effect is Effect.REWORK:
+            new_holder = writer.unit(case.data.get("assignee_unit")) or new_holder
+            assert new_holder is not None
+            due, due_set = dispatch_due(new_holder), True
+        elif effect is Effect.REQUEST_EXTENSION:
+            assert given.due_at is not None
+            case.data["pending_extension"] = {
+                "due_at": given.due_at.isoformat(),
+                "by": actor.pk,
+                "note": given.note,
+            }
+            entry_data["requested_due_at"] = given.due_at.isoformat()
+            new_step = False
+        elif effect is Effect.APPROVE_EXTENSION:
+            pending = case.data.pop("pending_extension")
+            new_due = datetime.fromisoformat(pending["due_at"])
+            entry_data["old_due_at"] = case.due_at.isoformat() if case.due_at else None
+            entry_data["new_due_at"] = new_due.isoformat()
+            case.due_at = new_due
+            if step is not None:
+                times = step_times(start=now, due=new_due, office_hours=_office_hours(new_holder))
+                step.due_at, step.remind_at, step.escalate_at = (
+                    times.due_at,
+                    times.remind_at,
+                    times.escalate_at,
+                )
+                step.reminded_at = None
+                step.escalation_level = 0
+                writer.moved_steps.append(step)
+            new_step = False
+        elif effect is Effect.DENY_EXTENSION:
+            case.data.pop("pending_extension", None)
+            new_step = False
+        elif effect is Effect.DEFER:
+            remaining = 1
+            if case.due_at is not None:
+                remaining = max(
+                    1,
+                    workdays_between(
+                        timezone.localdate(now), timezone.localtime(case.due_at).date()
+                    ),
+                )
+            case.data["deferred_remaining_workdays"] = remaining
+            case.data.pop("pending_extension", None)
             due, due_set = None, True
-        elif state.holder is HolderKind.OWNER and not any(
-            e in act.effects for e in (Effect.ASSIGN_UNIT, Effect.REWORK)
-        ):
-            new_holder = case.owner_unit
-        if not due_set:
-            due = (
-                sla_due_at(start=now, sla=state.sla, office_hours=_office_hours(new_holder))
-                if state.sla is not None
-                else None
+        elif effect is Effect.RESUME:
+            remaining = int(case.data.pop("deferred_remaining_workdays", 1))
+            due = sla_due_at(
+                start=now, sla=SLA(remaining, "workday"), office_hours=_office_hours(new_holder)
             )
-        if new_step or target != from_state or (new_holder and new_holder.pk != prev_holder_id):
-            _close_step(step=step, ended_by=act.code, now=now)
-            if not state.terminal:
-                _open_step(
-                    case=case, state=target, unit=new_holder, started_by=act.code, now=now, due=due
-                )
-            case.due_at = due
-        case.state = target
-        case.holder_unit = new_holder
-        case.save()
+            due_set = True
+        elif effect is Effect.MERGE:
+            assert given.merge_into is not None
+            case.merged_into = given.merge_into
+            entry_data["merged_into"] = given.merge_into.number
 
-        entry = timeline_append(
-            case=case,
-            action=act.code,
-            from_state=from_state,
-            to_state=target,
+    state = template.state(target)
+    if state.terminal:
+        new_holder = None
+        case.closed_at = now
+        due, due_set = None, True
+    elif state.holder is HolderKind.OWNER and not (
+        {Effect.ASSIGN_UNIT, Effect.REWORK} & set(act.effects)
+    ):
+        new_holder = writer.unit(case.owner_unit_id)
+    if not due_set:
+        due = (
+            sla_due_at(start=now, sla=state.sla, office_hours=_office_hours(new_holder))
+            if state.sla is not None
+            else None
+        )
+    holder_changed = (new_holder.pk if new_holder else None) != prev_holder_id
+    if new_step or target != from_state or holder_changed:
+        writer.end_step(step, ended_by=act.code)
+        if not state.terminal:
+            writer.open_step(case, state=target, unit=new_holder, started_by=act.code, due=due)
+        case.due_at = due
+    case.state = target
+    case.holder_unit = new_holder
+    case.updated_at = now
+    entry = writer.entry(
+        case,
+        action=act.code,
+        from_state=from_state,
+        to_state=target,
+        actor=actor,
+        unit=new_holder,
+        note=given.note,
+        data=entry_data,
+        attachments=given.attachments,
+    )
+    changed.append(case)
+    if act.code == "merge" and given.merge_into is not None:
+        merged = Case.objects.select_for_update().get(pk=given.merge_into.pk)
+        writer.entry(
+            merged,
+            action="merged_from",
             actor=actor,
-            unit=new_holder,
-            note=note,
-            data=entry_data,
-            attachments=attachments,
-            now=now,
+            note=given.note,
+            data={"merged_case": case.number},
         )
-        if act.code == "merge" and merge_into is not None:
-            target_case = Case.objects.select_for_update().get(pk=merge_into.pk)
-            timeline_append(
-                case=target_case,
-                action="merged_from",
-                actor=actor,
-                note=note,
-                data={"merged_case": case.number},
-                now=now,
-            )
-        notifications.on_transition(
-            case=case, action=act, entry=entry, previous_holder_id=prev_holder_id
-        )
-    return case
+        merged.updated_at = now
+        changed.append(merged)
+    writer.drafts += notifications.on_transition(
+        writer.recipients,
+        case=case,
+        action=act,
+        entry=entry,
+        previous_holder_id=prev_holder_id,
+    )

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from civicloop.core.cases import notifications
 from civicloop.core.cases.models import Case, CaseStep
+from civicloop.core.cases.notifications import Recipients
 from civicloop.core.cases.services import timeline_append
 
 
@@ -29,6 +30,7 @@ def _claim(step_id: int, **flags: object) -> int:
 def sla_sweep(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
     """Send due reminders and escalations; returns counts of what was sent."""
     now = now or timezone.now()
+    recipients = Recipients()
     counts = {"reminded": 0, "escalated_leader": 0, "escalated_supervisor": 0}
 
     reminders = CaseStep.objects.filter(
@@ -41,9 +43,13 @@ def sla_sweep(*, now: datetime | None = None, limit: int = 500) -> dict[str, int
             step = CaseStep.objects.select_related("unit").get(pk=step_id)
             case = Case.objects.select_for_update().get(pk=step.case_id)
             timeline_append(
-                case=case, action="remind", unit=step.unit, data={"step": step.seq}, now=now
+                case=case,
+                action="remind",
+                unit=step.unit,
+                data={"step": step.seq},
+                drafts=notifications.on_reminder(recipients, case=case, step=step),
+                now=now,
             )
-            notifications.on_reminder(case=case, step=step)
             counts["reminded"] += 1
 
     overdue = CaseStep.objects.filter(
@@ -60,10 +66,15 @@ def sla_sweep(*, now: datetime | None = None, limit: int = 500) -> dict[str, int
                 action="overdue",
                 unit=step.unit,
                 data={"step": step.seq, "level": 1},
+                drafts=(
+                    notifications.on_escalation(
+                        recipients, case=case, step=step, level=1, unit=step.unit
+                    )
+                    if step.unit is not None
+                    else []
+                ),
                 now=now,
             )
-            if step.unit is not None:
-                notifications.on_escalation(case=case, step=step, level=1, unit=step.unit)
             counts["escalated_leader"] += 1
 
     second = CaseStep.objects.filter(
@@ -81,9 +92,14 @@ def sla_sweep(*, now: datetime | None = None, limit: int = 500) -> dict[str, int
                 action="escalate",
                 unit=supervisor,
                 data={"step": step.seq, "level": 2, "to": supervisor.name if supervisor else ""},
+                drafts=(
+                    notifications.on_escalation(
+                        recipients, case=case, step=step, level=2, unit=supervisor
+                    )
+                    if supervisor is not None
+                    else []
+                ),
                 now=now,
             )
-            if supervisor is not None:
-                notifications.on_escalation(case=case, step=step, level=2, unit=supervisor)
             counts["escalated_supervisor"] += 1
     return counts

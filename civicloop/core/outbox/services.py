@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,12 +23,14 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from civicloop import notify
+from civicloop.core.bulk_writes import bulk_insert_rows
 from civicloop.core.jobs import run_after_commit
 from civicloop.core.outbox.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
 
 DELIVER_TASK = "civicloop.core.outbox.tasks.outbox_deliver_task"
+SWEEP_TASK = "civicloop.core.outbox.tasks.outbox_sweep"
 Status = OutboxMessage.Status
 
 
@@ -88,6 +92,57 @@ def outbox_enqueue(
     else:
         logger.debug("Outbox key %s already enqueued as #%s", idempotency_key, message.pk)
     return message
+
+
+@dataclass(frozen=True)
+class OutboxDraft:
+    """A message to enqueue; see outbox_enqueue for the meaning of each field."""
+
+    kind: str
+    payload: dict[str, Any]
+    idempotency_key: str
+    reference: str = ""
+
+
+def outbox_enqueue_many(*, drafts: Sequence[OutboxDraft]) -> int:
+    """Record many messages in the caller's transaction with one INSERT; returns how many
+    were new. Same guarantees as outbox_enqueue (one row per key, a key already present
+    keeps its first payload); a single sweep hint is sent after commit instead of one
+    per message, so a batch of thousands costs one job."""
+    if not drafts:
+        return 0
+    for draft in drafts:
+        if draft.kind not in notify.KINDS:
+            raise ValueError(
+                f"Unknown notification kind {draft.kind!r}; expected one of {notify.KINDS}"
+            )
+    now = timezone.now()
+    keys = [d.idempotency_key for d in drafts]
+    existing = set(
+        OutboxMessage.objects.filter(idempotency_key__in=keys).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    seen: set[str] = set()
+    rows = []
+    for draft in drafts:
+        if draft.idempotency_key in existing or draft.idempotency_key in seen:
+            continue
+        seen.add(draft.idempotency_key)
+        rows.append(
+            OutboxMessage(
+                kind=draft.kind,
+                payload=draft.payload,
+                idempotency_key=draft.idempotency_key,
+                reference=draft.reference,
+                available_at=now,
+            )
+        )
+    # ignore_conflicts: a concurrent writer of the same key wins quietly, as in get_or_create.
+    bulk_insert_rows(rows, ignore_conflicts=True)
+    if rows:
+        run_after_commit(SWEEP_TASK)
+    return len(rows)
 
 
 def _claim(message_id: int, now: datetime) -> OutboxMessage | None:
