@@ -1,6 +1,8 @@
-"""The project's URLs only include apps; each app owns its own."""
+"""The project's URLs only include apps; each app owns its own.
 
-from django.conf import settings
+Uploaded files are never served from MEDIA_URL: case attachments go through the web
+app's permission-checked views, in development too."""
+
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
@@ -11,7 +13,3 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("civicloop.web.urls")),
 ]
 
-if settings.DEBUG and not getattr(settings, "AWS_STORAGE_BUCKET_NAME", ""):
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

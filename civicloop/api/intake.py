@@ -1,0 +1,253 @@
+"""Checking a submission from an integration (Open311 or the JSON API) and handing it to
+core's `case_submit`.
+
+Everything a client sends is checked here first, so a bad value is a 400 with a message
+naming the field, never a 500: the channel and category, the location (lat/long, an
+address or an area code), the phone (a mainland mobile) and the lengths.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator, validate_email
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from civicloop.core import registry
+from civicloop.core.accounts.services import SmsCodeRefused, check_mainland_mobile
+from civicloop.core.areas.models import Area
+from civicloop.core.areas.services import area_from_address, area_nearest
+from civicloop.core.cases.models import Case
+from civicloop.core.cases.services import case_submit
+
+BODY_MAX_CHARS = 5000
+TITLE_MAX_CHARS = 200
+NAME_MAX_CHARS = 50
+ADDRESS_MAX_CHARS = 255
+# Control characters (other than tab and newlines) are dropped: PostgreSQL refuses NUL
+# and XML 1.0 cannot carry them.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def plain_text(value: str | None) -> str:
+    """The value without control characters, stripped."""
+    return CONTROL_CHARS.sub("", value or "").strip()
+
+
+class IntakeRefused(Exception):
+    """A submission refused before it reached core; `message` is for people."""
+
+    def __init__(self, code: str, message: str | Promise, *, field: str = ""):
+        self.code = code
+        self.field = field
+        self.message = str(message)
+        super().__init__(self.message)
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a submission is: the area that routes it and what the client said."""
+
+    area: Area | None
+    lat: Decimal | None
+    lng: Decimal | None
+    address: str
+
+
+def open311_channel(code: str) -> registry.Channel:
+    """The registered channel offered as an Open311 service, or IntakeRefused."""
+    try:
+        channel = registry.channel(code)
+    except registry.RegistryError:
+        channel = None
+    if channel is None or not channel.open311:
+        raise IntakeRefused("unknown_service", _("没有这项服务。"), field="service_code")
+    return channel
+
+
+def any_channel(code: str) -> registry.Channel:
+    """A registered channel, or IntakeRefused."""
+    try:
+        return registry.channel(code)
+    except registry.RegistryError:
+        raise IntakeRefused("unknown_channel", _("没有这个渠道。"), field="channel") from None
+
+
+def coordinate_parse(value: Any, *, field: str, limit: float) -> Decimal:
+    """A latitude or longitude within ±limit, rounded to the stored six decimals."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number) or abs(number) > limit:
+        raise IntakeRefused("invalid_location", _("经纬度格式不正确。"), field=field)
+    return Decimal(str(round(number, 6)))
+
+
+def location_resolve(
+    *, lat: Any = None, lng: Any = None, address: str = "", area_code: str = ""
+) -> Location:
+    """The area of a submission: by lat/long (the nearest area), else by the address
+    text (the most specific area named in it), else by an area code. At least one of
+    the three is required."""
+    address = plain_text(address)[:ADDRESS_MAX_CHARS]
+    area_code = plain_text(area_code)
+    has_lat, has_lng = lat not in (None, ""), lng not in (None, "")
+    if has_lat != has_lng:
+        raise IntakeRefused(
+            "invalid_location", _("纬度和经度须同时提供。"), field="lat" if has_lng else "long"
+        )
+    if not (has_lat or address or area_code):
+        raise IntakeRefused(
+            "missing_location", _("请提供位置：经纬度、地址或区域编码。"), field="location"
+        )
+    dec_lat = coordinate_parse(lat, field="lat", limit=90) if has_lat else None
+    dec_lng = coordinate_parse(lng, field="long", limit=180) if has_lng else None
+    area: Area | None = None
+    if area_code:
+        area = Area.objects.filter(code=area_code).first()
+        if area is None:
+            raise IntakeRefused("invalid_location", _("区域编码不存在。"), field="address_id")
+    if area is None and dec_lat is not None and dec_lng is not None:
+        area = area_nearest(lat=float(dec_lat), lng=float(dec_lng))
+    if area is None and address:
+        area = area_from_address(address=address)
+    if area is None:
+        raise IntakeRefused(
+            "unroutable", _("无法根据所给位置确定所在区域，请补充详细地址。"), field="location"
+        )
+    return Location(area=area, lat=dec_lat, lng=dec_lng, address=address)
+
+
+def phone_clean(phone: str) -> str:
+    """A mainland mobile number without spaces or +86, or '' when none was given."""
+    phone = plain_text(phone)
+    if not phone:
+        return ""
+    try:
+        return check_mainland_mobile(phone)
+    except SmsCodeRefused:
+        raise IntakeRefused(
+            "invalid_phone", _("联系电话须为11位中国大陆手机号码。"), field="phone"
+        ) from None
+
+
+def email_clean(email: str) -> str:
+    email = plain_text(email)
+    if email:
+        try:
+            validate_email(email)
+        except DjangoValidationError:
+            raise IntakeRefused("invalid_email", _("电子邮箱格式不正确。"), field="email") from None
+    return email
+
+
+def media_url_clean(url: str) -> str:
+    url = plain_text(url)
+    if url:
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+        except DjangoValidationError:
+            raise IntakeRefused(
+                "invalid_media_url", _("图片地址须为 http(s) 网址。"), field="media_url"
+            ) from None
+    return url
+
+
+def text_clean(value: str, *, field: str, max_chars: int, required: bool = False) -> str:
+    value = plain_text(value)
+    if required and not value:
+        raise IntakeRefused("missing", _("请填写问题描述。"), field=field)
+    if len(value) > max_chars:
+        raise IntakeRefused(
+            "too_long", _("内容过长（最多 %(max)d 字）。") % {"max": max_chars}, field=field
+        )
+    return value
+
+
+def category_clean(channel: registry.Channel, category: str) -> str:
+    category = plain_text(category)
+    if category and category not in {code for code, _label in channel.categories}:
+        raise IntakeRefused("invalid_category", _("没有这个类别。"), field="category")
+    return category
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A checked submission, ready for `case_submit`."""
+
+    channel: registry.Channel
+    title: str
+    body: str
+    category: str
+    location: Location
+    contact_name: str
+    contact_phone: str
+    media_url: str = ""
+
+
+def submission_check(
+    *,
+    channel: registry.Channel,
+    body: str,
+    title: str = "",
+    category: str = "",
+    lat: Any = None,
+    lng: Any = None,
+    address: str = "",
+    area_code: str = "",
+    contact_name: str = "",
+    contact_phone: str = "",
+    email: str = "",
+    media_url: str = "",
+) -> Submission:
+    """Check every field of a submission; raises IntakeRefused naming the first bad one."""
+    body = text_clean(body, field="description", max_chars=BODY_MAX_CHARS, required=True)
+    title = text_clean(title, field="title", max_chars=TITLE_MAX_CHARS)
+    contact_name = text_clean(contact_name, field="name", max_chars=NAME_MAX_CHARS)
+    contact_phone = phone_clean(contact_phone)
+    email_clean(email)
+    media_url = media_url_clean(media_url)
+    category = category_clean(channel, category)
+    location = location_resolve(lat=lat, lng=lng, address=address, area_code=area_code)
+    return Submission(
+        channel=channel,
+        title=title,
+        body=body,
+        category=category,
+        location=location,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        media_url=media_url,
+    )
+
+
+def submission_create(
+    submission: Submission, *, source: str, submission_key: str | None = None
+) -> Case:
+    """Create the case through core (which picks the receiving unit). Raises CaseError."""
+    loc = submission.location
+    data: dict[str, Any] = {}
+    if submission.media_url:
+        data["media_url"] = submission.media_url
+    return case_submit(
+        channel=submission.channel.code,
+        title=submission.title,
+        body=submission.body,
+        category=submission.category,
+        area=loc.area,
+        lat=loc.lat,
+        lng=loc.lng,
+        address=loc.address,
+        contact_name=submission.contact_name,
+        contact_phone=submission.contact_phone,
+        source=source,
+        submission_key=submission_key or None,
+        data=data,
+    )

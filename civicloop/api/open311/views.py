@@ -1,0 +1,331 @@
+"""Open311 GeoReport v2 endpoints. Each view parses the request, calls one service or
+selector and renders the GeoReport document in the format named by the URL suffix.
+
+Errors follow the spec (400/403/404 with a list of {code, description}); the
+description is in Chinese, or English when Accept-Language prefers it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import DataError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _g
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
+
+from civicloop.api.i18n import in_request_language
+from civicloop.api.intake import (
+    IntakeRefused,
+    open311_channel,
+    plain_text,
+    submission_check,
+    submission_create,
+)
+from civicloop.api.open311.render import document_response, errors_response
+from civicloop.api.open311.selectors import (
+    MAX_REQUESTS,
+    is_closed,
+    open311_channels,
+    public_requests,
+)
+from civicloop.api.ratelimit import (
+    SUBMISSIONS_PER_MINUTE,
+    RateLimitExceeded,
+    client_address,
+    rate_limit_hit,
+)
+from civicloop.core import registry
+from civicloop.core.accounts.services import api_key_authenticate
+from civicloop.core.cases.errors import CaseError
+from civicloop.core.cases.models import Case
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+CHANGESET = "2026-01-01T00:00:00+08:00"
+DEFAULT_DAYS = 90
+MAX_IDS = 100
+
+
+class Open311Error(Exception):
+    """A request refused with an HTTP status and a message for people."""
+
+    def __init__(self, status: int, message: str | Promise, *, retry_after: int = 0):
+        self.status = status
+        self.message = str(message)
+        self.retry_after = retry_after
+        super().__init__(self.message)
+
+
+Open311View = Callable[..., HttpResponse]
+
+
+def open311_endpoint(*methods: str) -> Callable[[Open311View], Open311View]:
+    """Allow `methods`, answer in the request's language, and turn every refusal
+    (and any ValueError from malformed input) into a GeoReport error document."""
+
+    def decorate(view: Open311View) -> Open311View:
+        @functools.wraps(view)
+        def wrapper(
+            request: HttpRequest, *args: Any, fmt: str = "json", **kwargs: Any
+        ) -> HttpResponse:
+            try:
+                if request.method not in methods:
+                    raise Open311Error(405, _("不支持此请求方法。"))
+                return view(request, *args, fmt=fmt, **kwargs)
+            except Open311Error as exc:
+                response = errors_response(fmt, exc.status, exc.message)
+                if exc.retry_after:
+                    response["Retry-After"] = str(exc.retry_after)
+                if exc.status == 405:
+                    response["Allow"] = ", ".join(methods)
+                return response
+            except IntakeRefused as exc:
+                return errors_response(fmt, 400, exc.message)
+            except CaseError as exc:
+                # Core's messages are Chinese msgids: look them up in the request's language.
+                return errors_response(fmt, 400, _g(exc.message))
+            except Http404:
+                return errors_response(fmt, 404, str(_("未找到。")))
+            except (ValueError, DataError):  # malformed input, e.g. a NUL character
+                return errors_response(fmt, 400, str(_("请求参数格式不正确。")))
+
+        return in_request_language(wrapper)
+
+    return decorate
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def _iso(value: datetime | None) -> str | None:
+    return timezone.localtime(value).isoformat(timespec="seconds") if value else None
+
+
+def service_item(channel: registry.Channel) -> dict[str, Any]:
+    return {
+        "service_code": channel.code,
+        "service_name": str(channel.name),
+        "description": str(channel.description),
+        "metadata": bool(channel.categories),
+        "type": "realtime",
+        "keywords": ",".join(str(k) for k in channel.keywords),
+        "group": str(channel.open311_group),
+    }
+
+
+def service_definition(channel: registry.Channel) -> dict[str, Any]:
+    attributes = []
+    if channel.categories:
+        attributes.append(
+            {
+                "variable": True,
+                "code": "category",
+                "datatype": "singlevaluelist",
+                "required": False,
+                "datatype_description": _g("从列表中选择一个类别"),
+                "order": 1,
+                "description": _g("问题类别"),
+                "values": [{"key": key, "name": str(name)} for key, name in channel.categories],
+            }
+        )
+    return {"service_code": channel.code, "attributes": attributes}
+
+
+def _status_notes(case: Case, closed: bool) -> str:
+    """The public outcome: the result once the case is closed; never personal data."""
+    if not closed:
+        return ""
+    if case.merged_into is not None:
+        return _g("已与 %(number)s 合并办理。") % {"number": case.merged_into.number}
+    return case.result
+
+
+def request_item(case: Case) -> dict[str, Any]:
+    """The public fields of one request (no name, phone or other personal data)."""
+    closed = is_closed(case)
+    try:
+        service_name = str(registry.channel(case.channel).name)
+    except registry.RegistryError:
+        service_name = case.channel
+    agency = case.holder_unit or case.owner_unit
+    return {
+        "service_request_id": case.number,
+        "status": "closed" if closed else "open",
+        "status_notes": _status_notes(case, closed),
+        "service_name": service_name,
+        "service_code": case.channel,
+        "description": case.body,
+        "agency_responsible": agency.name if agency is not None else "",
+        "service_notice": "",
+        "requested_datetime": _iso(case.created_at),
+        "updated_datetime": _iso(case.updated_at),
+        "expected_datetime": _iso(case.due_at),
+        "address": case.address,
+        "address_id": case.area.code if case.area is not None else "",
+        "zipcode": "",
+        "lat": float(case.lat) if case.lat is not None else None,
+        "long": float(case.lng) if case.lng is not None else None,
+        "media_url": str(case.data.get("media_url", "")) if isinstance(case.data, dict) else "",
+    }
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _datetime_param(
+    request: HttpRequest, name: str, *, end_of_day: bool = False
+) -> datetime | None:
+    raw = request.GET.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = parse_datetime(raw)
+        if value is None:
+            day = parse_date(raw)
+            if day is not None:
+                value = datetime.combine(day, time.max if end_of_day else time.min)
+    except ValueError:
+        value = None
+    if value is None:
+        raise Open311Error(400, _("%(name)s 不是有效的 ISO 8601 时间。") % {"name": name})
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return value
+
+
+def _service_codes_param(raw: str) -> list[str]:
+    codes = [c.strip() for c in raw.split(",") if c.strip()]
+    known = {ch.code for ch in open311_channels()}
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise Open311Error(400, _("没有这项服务：%(code)s") % {"code": ", ".join(unknown)})
+    return codes
+
+
+# --------------------------------------------------------------------------- views
+
+
+@open311_endpoint("GET", "HEAD")
+def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
+    """Where the endpoint is and what it speaks."""
+    document = {
+        "changeset": CHANGESET,
+        "contact": _g("温岭市民意直达平台"),
+        "key_service": _g("提交请求需要 API 密钥，请联系平台管理员申请。"),
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": f"{settings.SITE_URL}/open311/v2",
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+    }
+    return document_response(fmt, document, root="discovery")
+
+
+@open311_endpoint("GET", "HEAD")
+def services(request: HttpRequest, fmt: str) -> HttpResponse:
+    """One service per channel registered with open311=True."""
+    items = [service_item(ch) for ch in open311_channels()]
+    return document_response(fmt, items, root="services", item="service")
+
+
+@open311_endpoint("GET", "HEAD")
+def service_detail(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
+    """A service's definition: its attributes (the category list)."""
+    try:
+        channel = open311_channel(code)
+    except IntakeRefused as exc:
+        raise Open311Error(404, exc.message) from None
+    return document_response(fmt, service_definition(channel), root="service_definition")
+
+
+@csrf_exempt
+@open311_endpoint("GET", "HEAD", "POST")
+def requests(request: HttpRequest, fmt: str) -> HttpResponse:
+    """GET: the public list of requests. POST: submit one (API key required)."""
+    if request.method == "POST":
+        return _request_create(request, fmt)
+    raw_ids = request.GET.get("service_request_id", "").strip()
+    if raw_ids:
+        numbers = [plain_text(n) for n in raw_ids.split(",") if plain_text(n)][:MAX_IDS]
+        rows = public_requests(numbers=numbers)
+    else:
+        status = request.GET.get("status", "").strip().lower()
+        if status not in ("", "open", "closed"):
+            raise Open311Error(400, _("status 只能是 open 或 closed。"))
+        start = _datetime_param(request, "start_date")
+        end = _datetime_param(request, "end_date", end_of_day=True)
+        if start is None and end is None:
+            start = timezone.now() - timedelta(days=DEFAULT_DAYS)
+        if start is not None and end is not None and start > end:
+            raise Open311Error(400, _("start_date 不能晚于 end_date。"))
+        rows = public_requests(
+            service_codes=_service_codes_param(request.GET.get("service_code", "")),
+            start=start,
+            end=end,
+            status=status,
+            limit=MAX_REQUESTS,
+        )
+    items = [request_item(case) for case in rows]
+    return document_response(fmt, items, root="service_requests", item="request")
+
+
+def _rate_limited(*, scope: str, ident: str) -> None:
+    try:
+        rate_limit_hit(scope=scope, ident=ident, limit=SUBMISSIONS_PER_MINUTE)
+    except RateLimitExceeded as exc:
+        raise Open311Error(
+            429, _("请求过于频繁，请稍后再试。"), retry_after=exc.retry_after
+        ) from None
+
+
+def _request_create(request: HttpRequest, fmt: str) -> HttpResponse:
+    """Submit a request: limits, API key, service, then the checked fields to core."""
+    form = request.POST
+    _rate_limited(scope="open311-ip", ident=client_address(request))
+    key = api_key_authenticate(raw=form.get("api_key", ""))
+    if key is None:
+        raise Open311Error(403, _("API 密钥无效或缺失。"))
+    _rate_limited(scope="open311-key", ident=str(key.pk))
+    code = form.get("service_code", "").strip()
+    if not code:
+        raise Open311Error(400, _("缺少 service_code。"))
+    submission = submission_check(
+        channel=open311_channel(code),
+        body=form.get("description", ""),
+        category=form.get("attribute[category]", ""),
+        lat=form.get("lat"),
+        lng=form.get("long"),
+        address=form.get("address_string", ""),
+        area_code=form.get("address_id", ""),
+        contact_name=f"{form.get('last_name', '').strip()}{form.get('first_name', '').strip()}",
+        contact_phone=form.get("phone", ""),
+        email=form.get("email", ""),
+        media_url=form.get("media_url", ""),
+    )
+    case = submission_create(submission, source="open311")
+    notice = _g("已收到，由%(unit)s受理。") % {
+        "unit": case.owner_unit.name if case.owner_unit else ""
+    }
+    item = {"service_request_id": case.number, "service_notice": notice, "account_id": None}
+    return document_response(fmt, [item], root="service_requests", item="request", status=201)
+
+
+@open311_endpoint("GET", "HEAD")
+def request_detail(request: HttpRequest, number: str, fmt: str) -> HttpResponse:
+    """One request, as a list of one item (as the spec shows it)."""
+    rows = list(public_requests(numbers=[number]))
+    if not rows:
+        raise Open311Error(404, _("没有这个请求。"))
+    return document_response(fmt, [request_item(rows[0])], root="service_requests", item="request")
