@@ -1,0 +1,9 @@
+// Disable a form's submit button once it is sent, so a double tap sends one request.
+// (The server ignores a repeated idempotency key anyway.)
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!(form instanceof HTMLFormElement) || form.method.toLowerCase() !== "post") return;
+  window.setTimeout(function () {
+    form.querySelectorAll('button[type="submit"]').forEach(function (b) { b.disabled = true; });
+  }, 0);
+});

@@ -1,0 +1,78 @@
+"""Sign-in, sign-out and login throttling (django-axes)."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from civicloop.core.demo import DEMO_PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def test_login_page_is_chinese(demo, client):
+    response = client.get(reverse("web:login"))
+    assert response.status_code == 200
+    assert "工作人员登录" in response.content.decode()
+    assert "温岭数字治理平台" in response.content.decode()
+
+
+def test_pages_require_login(demo, client):
+    for name in ("web:workbench", "web:case_list"):
+        response = client.get(reverse(name))
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("web:login"))
+
+
+def test_root_redirects_to_workbench(login_as):
+    client = login_as("handler_zeguo")
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("web:workbench")
+
+
+def test_login_with_password_goes_to_workbench(demo, client):
+    response = client.post(
+        reverse("web:login"), {"username": "handler_zeguo", "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("web:workbench")
+    page = client.get(reverse("web:workbench")).content.decode()
+    assert "李**" in page  # the masked name in the top bar
+    assert "泽国镇人民政府" in page
+
+
+def test_failed_logins_lock_after_limit(demo, client):
+    limit = settings.AXES_FAILURE_LIMIT
+    for _ in range(limit - 1):
+        response = client.post(
+            reverse("web:login"), {"username": "handler_zeguo", "password": "wrong-password"}
+        )
+        assert response.status_code == 200
+    response = client.post(
+        reverse("web:login"), {"username": "handler_zeguo", "password": "wrong-password"}
+    )
+    assert response.status_code == 429
+    # Locked: even the right password is refused now, with the Chinese lockout page.
+    response = client.post(
+        reverse("web:login"), {"username": "handler_zeguo", "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 429
+    assert "登录已暂时锁定" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_logout_is_post_only(login_as):
+    client = login_as("handler_zeguo")
+    assert client.get(reverse("web:logout")).status_code == 405
+    response = client.post(reverse("web:logout"))
+    assert response.status_code == 302
+    assert client.get(reverse("web:workbench")).status_code == 302
+
+
+def test_admin_link_only_for_admins(login_as, client):
+    assert (
+        "管理后台" not in login_as("handler_zeguo").get(reverse("web:workbench")).content.decode()
+    )
+    assert "管理后台" in login_as("admin").get(reverse("web:workbench")).content.decode()
