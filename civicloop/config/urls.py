@@ -12,4 +12,3 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("civicloop.api.urls")),
     path("", include("civicloop.web.urls")),
 ]
-

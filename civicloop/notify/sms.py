@@ -118,10 +118,13 @@ def send(payload: dict[str, Any], *, idempotency_key: str) -> str:
 
 
 def send_console(phone: str, text: str, *, idempotency_key: str) -> str:
-    """Log the SMS instead of sending it; return a fake id that names the backend."""
+    """Log the SMS instead of sending it; return a fake id that names the backend.
+
+    The phone is masked (138****5678): logs are read by more people than the data."""
+    masked = f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
     logger.info(
         "SMS to %s (%d part(s), key %s): %s",
-        phone,
+        masked,
         templates.sms_parts(text),
         idempotency_key,
         text,

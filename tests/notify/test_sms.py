@@ -147,6 +147,8 @@ def test_console_backend_logs_rendered_text(
         message_id = deliver("sms", PAYLOAD, idempotency_key="outbox-1")
     assert message_id.startswith("console-sms-")
     assert "【温岭市民意直达】您的验证码为683920，5分钟内有效，请勿泄露。" in caplog.text
+    # The phone appears masked in logs, never in full.
+    assert "138****5678" in caplog.text and "13812345678" not in caplog.text
 
 
 @pytest.mark.parametrize(

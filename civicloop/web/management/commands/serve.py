@@ -14,7 +14,7 @@ from gunicorn.app.base import BaseApplication
 logger = logging.getLogger("civicloop.serve")
 
 
-def _start_embedded_worker(*_args: Any) -> None:
+def _start_embedded_worker(worker: Any) -> None:  # gunicorn hook: (worker)
     if settings.WORKER_MODE != "embedded":
         return
     from civicloop.core.jobs.embedded import start_embedded_worker

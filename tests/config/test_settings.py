@@ -1,0 +1,46 @@
+"""Configuration comes from the environment; production refuses to start without it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_ENV = {
+    "SECRET_KEY": "k3y-f0r-7he-dep1oy-check-" + "a1b2c3d4e5" * 4,
+    "FIELD_ENCRYPTION_KEY": "q2dMUSOnWXDYr4FlSmO8ykf9g5VoE2nN7m8T8uqQYr0=",
+    "ALLOWED_HOSTS": "civicloop.example.gov.cn",
+    "SITE_URL": "https://civicloop.example.gov.cn",
+}
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV}
+    clean.update(env)
+    clean["DJANGO_SETTINGS_MODULE"] = "civicloop.config.production"
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("missing", sorted(PRODUCTION_ENV))
+def test_production_names_the_missing_variable(missing: str) -> None:
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert f"Environment variable {missing} is required" in result.stderr
+
+
+def test_production_settings_pass_the_deploy_check() -> None:
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
