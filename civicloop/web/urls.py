@@ -1,6 +1,6 @@
 from django.urls import path
 
-from civicloop.web import views
+from civicloop.web import citizen, views
 
 app_name = "web"
 urlpatterns = [
@@ -13,5 +13,9 @@ urlpatterns = [
     path("cases/<str:number>/contact/", views.case_contact_reveal, name="case_contact_reveal"),
     path("cases/<str:number>/act/<slug:action>/", views.case_act, name="case_act"),
     path("attachments/<uuid:pk>/", views.attachment_file, name="attachment_file"),
+    path("citizen/", citizen.citizen_login, name="citizen_login"),
+    path("citizen/cases/", citizen.citizen_cases, name="citizen_cases"),
+    path("citizen/cases/<str:number>/", citizen.citizen_case, name="citizen_case"),
+    path("citizen/cases/<str:number>/withdraw/", citizen.citizen_withdraw, name="citizen_withdraw"),
     path("attachments/<uuid:pk>/thumb/", views.attachment_thumbnail, name="attachment_thumbnail"),
 ]

@@ -58,6 +58,8 @@ class CivicLogoutView(LogoutView):
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    if getattr(request.user, "is_citizen", False):
+        return redirect("web:citizen_cases")
     return redirect("web:workbench")
 
 

@@ -19,7 +19,8 @@ from civicloop.core.units.selectors import user_standing
 
 def cases_visible_to(user: Any, qs: QuerySet[Case] | None = None) -> QuerySet[Case]:
     """Cases the user may see: admins all; unit staff what their units own, hold or held;
-    leaders their areas' subtrees; a citizen what they submitted."""
+    leaders their areas' subtrees; a citizen what they submitted or sent from their
+    verified phone."""
     qs = Case.objects.all() if qs is None else qs
     standing = user_standing(user)
     if standing.user_id is None:
@@ -27,6 +28,9 @@ def cases_visible_to(user: Any, qs: QuerySet[Case] | None = None) -> QuerySet[Ca
     if standing.is_admin:
         return qs
     cond: Q = Q(submitter_id=standing.user_id)
+    if standing.citizen_phone_digest:
+        # A citizen signed in with an SMS code owns what was sent from that phone.
+        cond |= Q(contact_phone_digest=standing.citizen_phone_digest)
     units = standing.unit_ids
     if units:
         handled = CaseStep.objects.filter(case_id=OuterRef("pk"), unit_id__in=units)

@@ -414,7 +414,9 @@ def actor_may(*, case: Case, action: Action, standing: Standing) -> bool:
         return True
     if Who.HOLDER_LEADER in who and standing.has_role_in(case.holder_unit_id, Role.UNIT_LEADER):
         return True
-    return bool(Who.SUBMITTER in who and standing.user_id and standing.user_id == case.submitter_id)
+    return Who.SUBMITTER in who and standing.submitted(
+        submitter_id=case.submitter_id, contact_phone_digest=case.contact_phone_digest
+    )
 
 
 def actions_available(*, case: Case, user: Any) -> list[Action]:

@@ -18,6 +18,8 @@ class Standing:
     is_admin: bool
     unit_roles: dict[int, frozenset[str]]
     area_paths: tuple[str, ...]
+    # A citizen's verified phone (lookup digest): they own what was sent from it.
+    citizen_phone_digest: str = ""
 
     @property
     def unit_ids(self) -> frozenset[int]:
@@ -38,6 +40,13 @@ class Standing:
             return False
         held = self.unit_roles.get(unit_id, frozenset())
         return bool(held & set(roles)) if roles else bool(held)
+
+    def submitted(self, *, submitter_id: int | None, contact_phone_digest: str) -> bool:
+        """Whether this person raised the case: as its submitter, or as the citizen whose
+        verified phone it was sent from."""
+        if self.user_id is not None and self.user_id == submitter_id:
+            return True
+        return bool(self.citizen_phone_digest) and self.citizen_phone_digest == contact_phone_digest
 
     def oversees_path(self, path: str) -> bool:
         return any(path == p or path.startswith(p + "/") for p in self.area_paths)
@@ -67,6 +76,7 @@ def user_standing(user: Any) -> Standing:
         or Membership.objects.filter(user=user, role=Role.ADMIN).exists(),
         unit_roles={k: frozenset(v) for k, v in unit_roles.items()},
         area_paths=paths,
+        citizen_phone_digest=user.phone_digest if getattr(user, "is_citizen", False) else "",
     )
     user._civicloop_standing = standing
     return standing
