@@ -138,8 +138,8 @@ def _citizen_required(request: HttpRequest) -> HttpResponse | None:
 
 @require_http_methods(["GET"])
 def citizen_cases(request: HttpRequest) -> HttpResponse:
-    if (refused := _citizen_required(request)) is not None:
-        return refused
+    if (sign_in := _citizen_required(request)) is not None:
+        return sign_in
     cases = (
         cases_visible_to(request.user)
         .select_related("holder_unit", "owner_unit")
@@ -151,8 +151,8 @@ def citizen_cases(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def citizen_case(request: HttpRequest, number: str) -> HttpResponse:
-    if (refused := _citizen_required(request)) is not None:
-        return refused
+    if (sign_in := _citizen_required(request)) is not None:
+        return sign_in
     case = access_case_by_number(request.user, number)
     timeline = [
         (entry, labels.action_label(case.workflow, entry.action))
@@ -171,8 +171,8 @@ def citizen_case(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_POST
 def citizen_withdraw(request: HttpRequest, number: str) -> HttpResponse:
-    if (refused := _citizen_required(request)) is not None:
-        return refused
+    if (sign_in := _citizen_required(request)) is not None:
+        return sign_in
     case = access_case_by_number(request.user, number)
     try:
         transition(
@@ -182,8 +182,8 @@ def citizen_withdraw(request: HttpRequest, number: str) -> HttpResponse:
             note=request.POST.get("note", ""),
             idempotency_key=request.POST.get("idempotency_key") or None,
         )
-    except CaseError as refused:
-        messages.error(request, refused.message)
+    except CaseError as error:
+        messages.error(request, error.message)
     else:
         messages.success(request, _("已撤回。"))
     return redirect("web:citizen_case", number=case.number)
