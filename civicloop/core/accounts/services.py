@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from civicloop.core.accounts.crypto import lookup_digest
 from civicloop.core.accounts.models import ApiKey, SmsCode, User
@@ -50,10 +51,14 @@ def api_key_authenticate(*, raw: str | None) -> ApiKey | None:
 class SmsCodeRefused(Exception):
     """Why a code was not sent or not accepted; the message is for the user."""
 
-    def __init__(self, message: str, *, retry_after: int = 0):
-        self.message = message
+    def __init__(self, message: object, *, retry_after: int = 0):
+        self._message = message
         self.retry_after = retry_after
-        super().__init__(message)
+        super().__init__(str(message))
+
+    @property
+    def message(self) -> str:
+        return str(self._message)
 
 
 def _code_hash(phone_digest: str, code: str) -> str:
@@ -65,7 +70,7 @@ def check_mainland_mobile(phone: str) -> str:
     if phone.startswith("+86"):
         phone = phone[3:]
     if len(phone) != 11 or not phone.isdigit() or not phone.startswith("1"):
-        raise SmsCodeRefused("请输入正确的11位手机号码。")
+        raise SmsCodeRefused(_("请输入正确的11位手机号码。"))
     return phone
 
 
@@ -80,15 +85,17 @@ def sms_code_issue(*, phone: str, ip: str | None, purpose: str = "verify") -> tu
     last = recent.order_by("-created_at").first()
     if last is not None and now - last.created_at < SMS_CODE_RESEND_AFTER:
         wait = int((SMS_CODE_RESEND_AFTER - (now - last.created_at)).total_seconds()) + 1
-        raise SmsCodeRefused(f"验证码已发送，请 {wait} 秒后再试。", retry_after=wait)
+        raise SmsCodeRefused(
+            _("验证码已发送，请 %(wait)s 秒后再试。") % {"wait": wait}, retry_after=wait
+        )
     if recent.count() >= SMS_CODES_PER_PHONE_PER_DAY:
-        raise SmsCodeRefused("该号码今日获取验证码次数过多，请明天再试。", retry_after=3600)
+        raise SmsCodeRefused(_("该号码今日获取验证码次数过多，请明天再试。"), retry_after=3600)
     if (
         ip
         and SmsCode.objects.filter(ip=ip, created_at__gte=now - timedelta(hours=1)).count()
         >= SMS_CODES_PER_IP_PER_HOUR
     ):
-        raise SmsCodeRefused("请求过于频繁，请稍后再试。", retry_after=600)
+        raise SmsCodeRefused(_("请求过于频繁，请稍后再试。"), retry_after=600)
     code = f"{secrets.randbelow(1_000_000):06d}"
     SmsCode.objects.create(
         phone_digest=digest,
@@ -115,13 +122,13 @@ def sms_code_verify(*, phone: str, code: str, purpose: str = "verify") -> str:
             .first()
         )
         if row is None:
-            refusal = SmsCodeRefused("验证码已过期或未获取，请重新获取。")
+            refusal = SmsCodeRefused(_("验证码已过期或未获取，请重新获取。"))
         elif row.attempts >= SMS_CODE_MAX_ATTEMPTS:
-            refusal = SmsCodeRefused("验证码错误次数过多，请重新获取。")
+            refusal = SmsCodeRefused(_("验证码错误次数过多，请重新获取。"))
         elif not hmac.compare_digest(row.code_hash, _code_hash(digest, code.strip())):
             # The failed try must be counted, so it commits before the refusal is raised.
             SmsCode.objects.filter(pk=row.pk).update(attempts=row.attempts + 1)
-            refusal = SmsCodeRefused("验证码不正确。")
+            refusal = SmsCodeRefused(_("验证码不正确。"))
         else:
             SmsCode.objects.filter(pk=row.pk).update(used_at=now)
     if refusal is not None:

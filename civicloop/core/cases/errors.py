@@ -32,5 +32,10 @@ class CaseError(Exception):
     def __init__(self, code: CaseErrorCode, message: object | None = None, *, field: str = ""):
         self.code = code
         self.field = field
-        self.message = str(message if message is not None else MESSAGES[code])
-        super().__init__(self.message)
+        # Kept lazy: it is rendered in the language of whoever reads it (web or API).
+        self._message = message if message is not None else MESSAGES[code]
+        super().__init__(str(self._message))
+
+    @property
+    def message(self) -> str:
+        return str(self._message)

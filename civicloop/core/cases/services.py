@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from civicloop.core import registry
 from civicloop.core.accounts.crypto import lookup_digest
@@ -343,11 +344,13 @@ def _case_from_draft(draft: CaseDraft, *, number: str, writer: _Writer) -> Case:
     template = registry.workflow(ch.workflow)
     body = clean_text(draft.body)
     if not body:
-        raise CaseError(CaseErrorCode.MISSING, "请填写反映的内容。", field="body")
+        raise CaseError(CaseErrorCode.MISSING, _("请填写反映的内容。"), field="body")
     title = clean_text(draft.title) or body[:40]
     owner = draft.owner_unit or unit_for_area(area=draft.area, kinds=ch.owner_unit_kinds)
     if owner is None:
-        raise CaseError(CaseErrorCode.INVALID, "无法确定受理单位，请选择所在区域。", field="area")
+        raise CaseError(
+            CaseErrorCode.INVALID, _("无法确定受理单位，请选择所在区域。"), field="area"
+        )
     phone = clean_text(draft.contact_phone)
     state = template.state(template.initial)
     due = (
@@ -455,37 +458,43 @@ class TransitionInput:
 def _check_requirements(*, act: Action, case: Case, given: TransitionInput) -> None:
     req = act.requires
     if Requires.NOTE in req and not given.note:
-        raise CaseError(CaseErrorCode.MISSING, "请填写说明。", field="note")
+        raise CaseError(CaseErrorCode.MISSING, _("请填写说明。"), field="note")
     if Requires.UNIT in req:
         if given.unit is None:
-            raise CaseError(CaseErrorCode.MISSING, "请选择办理单位。", field="unit")
+            raise CaseError(CaseErrorCode.MISSING, _("请选择办理单位。"), field="unit")
         if not given.unit.is_active:
-            raise CaseError(CaseErrorCode.INVALID, "该单位已停用。", field="unit")
+            raise CaseError(CaseErrorCode.INVALID, _("该单位已停用。"), field="unit")
         if given.unit.pk == case.holder_unit_id and act.code == "transfer":
-            raise CaseError(CaseErrorCode.INVALID, "改派的单位与当前办理单位相同。", field="unit")
+            raise CaseError(
+                CaseErrorCode.INVALID, _("改派的单位与当前办理单位相同。"), field="unit"
+            )
     if Requires.GRADE in req and given.grade not in Grade.values:
-        raise CaseError(CaseErrorCode.MISSING, "请选择分级（镇级/市级）。", field="grade")
+        raise CaseError(CaseErrorCode.MISSING, _("请选择分级（镇级/市级）。"), field="grade")
     if Requires.RATING in req and given.rating not in Rating.values:
         raise CaseError(
-            CaseErrorCode.MISSING, "请选择评价（满意/基本满意/不满意）。", field="rating"
+            CaseErrorCode.MISSING, _("请选择评价（满意/基本满意/不满意）。"), field="rating"
         )
     if Requires.DUE_AT in req:
         if given.due_at is None:
-            raise CaseError(CaseErrorCode.MISSING, "请填写申请延期到的时间。", field="due_at")
+            raise CaseError(CaseErrorCode.MISSING, _("请填写申请延期到的时间。"), field="due_at")
         if case.due_at is not None and given.due_at <= case.due_at:
-            raise CaseError(CaseErrorCode.INVALID, "延期后的时限必须晚于当前时限。", field="due_at")
+            raise CaseError(
+                CaseErrorCode.INVALID, _("延期后的时限必须晚于当前时限。"), field="due_at"
+            )
     if Requires.PENDING_EXTENSION in req and not case.data.get("pending_extension"):
-        raise CaseError(CaseErrorCode.INVALID_STATE, "没有待审批的延期申请。")
+        raise CaseError(CaseErrorCode.INVALID_STATE, _("没有待审批的延期申请。"))
     if Requires.MERGE_INTO in req:
         target = given.merge_into
         if target is None:
-            raise CaseError(CaseErrorCode.MISSING, "请填写要合并到的事项编号。", field="merge_into")
+            raise CaseError(
+                CaseErrorCode.MISSING, _("请填写要合并到的事项编号。"), field="merge_into"
+            )
         if target.pk == case.pk or target.channel != case.channel:
             raise CaseError(
-                CaseErrorCode.INVALID, "只能合并到同一渠道的另一件事项。", field="merge_into"
+                CaseErrorCode.INVALID, _("只能合并到同一渠道的另一件事项。"), field="merge_into"
             )
         if target.merged_into_id is not None:
-            raise CaseError(CaseErrorCode.INVALID, "目标事项本身已被合并。", field="merge_into")
+            raise CaseError(CaseErrorCode.INVALID, _("目标事项本身已被合并。"), field="merge_into")
 
 
 def _dispatch_sla(template: WorkflowTemplate, grade: str) -> SLA:

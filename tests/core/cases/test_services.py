@@ -249,3 +249,15 @@ def test_control_characters_are_removed_from_user_text(demo_city: None) -> None:
     assert case.body == "楼道灯不亮" and case.title == "标题"
     case = transition(case, "answer", user("deputy_wang"), note="已答复\x00")
     assert case.result == "已答复"
+
+
+def test_refusals_read_in_the_readers_language(demo_city: None) -> None:
+    from django.utils import translation
+
+    case = opinion()
+    with pytest.raises(CaseError) as refused:
+        transition(case, "answer", user("deputy_wang"))
+    with translation.override("en"):
+        assert refused.value.message == "Please add a note."
+    with translation.override("zh-hans"):
+        assert refused.value.message == "请填写说明。"
