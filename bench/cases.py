@@ -56,12 +56,18 @@ def main() -> None:
     )
     parser.add_argument("--workbench-cases", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=200, help="workbench calls measured")
+    parser.add_argument(
+        "--workbench-only",
+        action="store_true",
+        help="keep the database of an earlier run and measure only the workbench",
+    )
     args = parser.parse_args()
 
     url = os.environ["DATABASE_URL"]
     if not url.startswith("postgres"):
         sys.exit("bench/cases.py measures PostgreSQL: set DATABASE_URL=postgres://...")
-    recreate_database(url)
+    if not args.workbench_only:
+        recreate_database(url)
 
     import django
 
@@ -72,7 +78,6 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     from civicloop.core.accounts.models import User
     from civicloop.core.cases.models import Case
-    from civicloop.core.cases.selectors import workbench_for
     from civicloop.core.cases.services import (
         CaseDraft,
         TransitionInput,
@@ -84,6 +89,9 @@ def main() -> None:
     from civicloop.core.demo import demo_city_build
     from civicloop.core.units.models import Unit
 
+    if args.workbench_only:
+        measure_workbench(args)
+        return
     demo_city_build()
     station = Unit.objects.get(code="station-331081100")
     town = Unit.objects.get(code="town-331081100")
@@ -204,7 +212,18 @@ def main() -> None:
     print(f"raw: {raw_rate:,.0f} cases/s ({raw_s:.1f} s)")
     print(f"ratio service/raw: {service_rate / raw_rate:.2f}  (aim >= 0.20)")
 
-    # Workbench at N cases: fill with generated rows spread over every unit.
+    measure_workbench(args)
+
+
+def measure_workbench(args: argparse.Namespace) -> None:
+    """Fill the case table to --workbench-cases with generated rows spread over every
+    unit, then time workbench_for for a town handler, a station clerk and a city leader."""
+    from django.db import connection
+
+    from civicloop.core.accounts.models import User
+    from civicloop.core.cases.models import Case
+    from civicloop.core.cases.selectors import workbench_for
+
     total = Case.objects.count()
     missing = max(0, args.workbench_cases - total)
     print(f"workbench: filling to {args.workbench_cases:,} cases (+{missing:,} generated rows)")

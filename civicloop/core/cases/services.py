@@ -54,6 +54,7 @@ _MUTABLE_FIELDS = [
     "state",
     "holder_unit",
     "holder_user",
+    "assignee_unit",
     "due_at",
     "grade",
     "rating",
@@ -655,12 +656,12 @@ def _apply(
             if given.grade:
                 case.grade = given.grade
                 entry_data["grade"] = given.grade
-            case.data["assignee_unit"] = new_holder.pk
+            case.assignee_unit = new_holder
             due, due_set = dispatch_due(new_holder), True
             entry_data["unit"] = new_holder.name
         elif effect is Effect.BACK_TO_OWNER:
             new_holder = writer.unit(case.owner_unit_id)
-            case.data.pop("assignee_unit", None)
+            case.assignee_unit = None
         elif effect is Effect.KEEP_DEADLINE:
             due, due_set = (step.due_at if step is not None else case.due_at), True
         elif effect is Effect.SET_RESULT:
@@ -670,14 +671,14 @@ def _apply(
             case.rating_comment = given.note
             entry_data["rating"] = given.rating
             if given.rating == Rating.UNSATISFIED:
-                assignee = writer.unit(case.data.get("assignee_unit"))
+                assignee = writer.unit(case.assignee_unit_id)
                 supervisor = writer.unit(assignee.supervisor_id) if assignee else None
                 if assignee is not None and case.round < template.unsatisfied_returns:
                     target, new_holder = "handling", assignee
                     entry_data["outcome"] = "returned_to_unit"
                 elif supervisor is not None:
                     target, new_holder = "dispatched", supervisor
-                    case.data["assignee_unit"] = supervisor.pk
+                    case.assignee_unit = supervisor
                     entry_data["outcome"] = "escalated_to_supervisor"
                     entry_data["unit"] = supervisor.name
                 else:
@@ -686,7 +687,7 @@ def _apply(
                     case.round += 1
                     due, due_set = dispatch_due(new_holder), True
         elif effect is Effect.REWORK:
-            new_holder = writer.unit(case.data.get("assignee_unit")) or new_holder
+            new_holder = writer.unit(case.assignee_unit_id) or new_holder
             assert new_holder is not None
             due, due_set = dispatch_due(new_holder), True
         elif effect is Effect.REQUEST_EXTENSION:

@@ -60,7 +60,7 @@ def short_digest(digest: str) -> str:
 
 @register.filter
 def capped_count(value: int) -> str:
-    """Workbench counts stop at COUNT_CAP; show "9999+" rather than a false exact figure."""
+    """Workbench counts stop at COUNT_CAP; show "999+" rather than a false exact figure."""
     from civicloop.core.cases.selectors import COUNT_CAP
 
     return f"{COUNT_CAP - 1}+" if value >= COUNT_CAP else str(value)
