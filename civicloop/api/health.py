@@ -39,7 +39,8 @@ def database_state() -> dict[str, Any]:
 
 def cache_state() -> dict[str, Any]:
     """Write and read back a short-lived key through the default cache."""
-    backend = type(cache).__name__
+    # The configured backend class (django.core.cache.cache is only a proxy to it).
+    backend = str(settings.CACHES["default"]["BACKEND"]).rsplit(".", 1)[-1]
     key = f"civicloop:healthz:{uuid.uuid4().hex}"
     try:
         cache.set(key, "1", timeout=10)
