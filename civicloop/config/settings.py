@@ -212,6 +212,12 @@ DINGTALK_APP_SECRET = env.str("DINGTALK_APP_SECRET", default="")
 DINGTALK_AGENT_ID = env.str("DINGTALK_AGENT_ID", default="")
 WEBHOOK_SIGNING_SECRET = env.str("WEBHOOK_SIGNING_SECRET", default="")
 
+# 民意: submissions per phone and per IP per hour through the code pages (spam brake).
+OPINION_SUBMISSIONS_PER_PHONE_PER_HOUR = env.int(
+    "OPINION_SUBMISSIONS_PER_PHONE_PER_HOUR", default=5
+)
+OPINION_SUBMISSIONS_PER_IP_PER_HOUR = env.int("OPINION_SUBMISSIONS_PER_IP_PER_HOUR", default=20)
+
 # Uploads.
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 ATTACHMENT_MAX_COUNT = env.int("ATTACHMENT_MAX_COUNT", default=9)

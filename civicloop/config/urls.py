@@ -9,6 +9,8 @@ from django.urls import URLPattern, URLResolver, include, path
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("civicloop.opinions.public_urls")),
     path("", include("civicloop.api.urls")),
+    path("", include("civicloop.opinions.urls")),
     path("", include("civicloop.web.urls")),
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.utils.functional import Promise
 
@@ -34,12 +34,23 @@ class Channel:
     owner_unit_kinds: tuple[str, ...] = ("town_office",)
 
 
+@dataclass(frozen=True)
+class NavItem:
+    """A link a module adds to the shell's top bar, for the users `visible(user)` accepts."""
+
+    label: str | Promise
+    path: str
+    visible: Callable[[Any], bool]
+    order: int = 100
+
+
 class RegistryError(LookupError):
     pass
 
 
 _channels: dict[str, Channel] = {}
 _workflows: dict[str, WorkflowTemplate] = {}
+_nav_items: list[NavItem] = []
 # Modules add their demo data after core's demo city is built (`manage.py load_demo`).
 _demo_loaders: list[tuple[str, Callable[[Callable[[str], None]], None]]] = []
 
@@ -81,6 +92,16 @@ def register_demo_loader(name: str, loader: Callable[[Callable[[str], None]], No
 
 def demo_loaders() -> list[tuple[str, Callable[[Callable[[str], None]], None]]]:
     return list(_demo_loaders)
+
+
+def register_nav_item(item: NavItem) -> None:
+    if all(existing.path != item.path for existing in _nav_items):
+        _nav_items.append(item)
+
+
+def nav_items_for(user: Any) -> list[NavItem]:
+    """The module links this user may follow, in order."""
+    return sorted((i for i in _nav_items if i.visible(user)), key=lambda i: i.order)
 
 
 def channels() -> list[Channel]:

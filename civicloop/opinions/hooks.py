@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civicloop.core import registry
-from civicloop.core.registry import Channel
+from civicloop.core.registry import Channel, NavItem
 
 OPINION = Channel(
     code="opinion",
@@ -35,8 +36,22 @@ OPINION = Channel(
 )
 
 
+def _has_inbox(user: Any) -> bool:
+    from civicloop.opinions.selectors_inbox import inbox_station_unit_ids
+
+    return bool(inbox_station_unit_ids(user=user))
+
+
+def _has_stats(user: Any) -> bool:
+    from civicloop.opinions.stats import stats_scope_for
+
+    return stats_scope_for(user=user) is not None
+
+
 def register() -> None:
     registry.register_channel(OPINION)
+    registry.register_nav_item(NavItem(_("民意信箱"), "/deputy/inbox/", _has_inbox, order=10))
+    registry.register_nav_item(NavItem(_("民意统计"), "/opinions/stats/", _has_stats, order=20))
     registry.register_demo_loader("opinions", demo_opinions_load)
 
 
@@ -87,13 +102,16 @@ DEMO_OPINIONS = (
 
 
 def demo_opinions_load(log: Callable[[str], None]) -> None:
-    """A handful of opinions at every stage of the loop, submitted to the 泽国镇 station."""
+    """The stations, deputies, duty days and codes of every town (first), then a handful
+    of opinions at every stage of the loop, submitted to the 泽国镇 station."""
     from civicloop.core.accounts.models import User
     from civicloop.core.areas.models import Area
     from civicloop.core.cases.models import Case
     from civicloop.core.cases.services import case_submit, transition
     from civicloop.core.units.models import Unit
+    from civicloop.opinions.demo import demo_directory_load
 
+    demo_directory_load(log)
     if Case.objects.filter(channel=OPINION.code, source="demo").exists():
         log("opinions already present")
         return

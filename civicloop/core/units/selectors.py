@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from civicloop.core.accounts.roles import Role
@@ -18,6 +18,8 @@ class Standing:
     is_admin: bool
     unit_roles: dict[int, frozenset[str]]
     area_paths: tuple[str, ...]
+    # (code, kind) of each unit in unit_roles, read in the same query.
+    unit_info: dict[int, tuple[str, str]] = field(default_factory=dict)
     # A citizen's verified phone (lookup digest): they own what was sent from it.
     citizen_phone_digest: str = ""
 
@@ -34,6 +36,12 @@ class Standing:
         if self.is_admin:
             out.add(Role.ADMIN)
         return frozenset(out)
+
+    def unit_ids_of_kind(self, kind: str) -> frozenset[int]:
+        return frozenset(pk for pk, (_code, k) in self.unit_info.items() if k == kind)
+
+    def in_unit_coded(self, code: str) -> bool:
+        return any(c == code for c, _kind in self.unit_info.values())
 
     def has_role_in(self, unit_id: int | None, *roles: str) -> bool:
         if unit_id is None:
@@ -63,10 +71,12 @@ def user_standing(user: Any) -> Standing:
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     unit_roles: dict[int, set[str]] = {}
-    for unit_id, role in Membership.objects.filter(user=user, unit__is_active=True).values_list(
-        "unit_id", "role"
-    ):
+    unit_info: dict[int, tuple[str, str]] = {}
+    for unit_id, role, code, kind in Membership.objects.filter(
+        user=user, unit__is_active=True
+    ).values_list("unit_id", "role", "unit__code", "unit__kind"):
         unit_roles.setdefault(unit_id, set()).add(role)
+        unit_info[unit_id] = (code, kind)
     paths = tuple(
         AreaGrant.objects.filter(user=user).values_list("area__path", flat=True).order_by()
     )
@@ -75,6 +85,7 @@ def user_standing(user: Any) -> Standing:
         is_admin=bool(user.is_superuser)
         or Membership.objects.filter(user=user, role=Role.ADMIN).exists(),
         unit_roles={k: frozenset(v) for k, v in unit_roles.items()},
+        unit_info=unit_info,
         area_paths=paths,
         citizen_phone_digest=user.phone_digest if getattr(user, "is_citizen", False) else "",
     )

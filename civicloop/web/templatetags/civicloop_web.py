@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
+from civicloop.core import registry
 from civicloop.core.cases.models import Case
 from civicloop.core.units.models import Unit
 from civicloop.core.units.selectors import user_standing
@@ -31,6 +32,7 @@ def topbar(context: template.Context) -> dict[str, Any]:
             .values_list("name", flat=True)
         )
         out["is_admin"] = bool(user.is_staff or standing.is_admin)
+        out["module_links"] = [] if user.is_citizen else registry.nav_items_for(user)
     return out
 
 

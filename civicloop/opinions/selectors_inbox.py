@@ -1,0 +1,227 @@
+"""Reads for the deputy's inbox and the citizen's tracking page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from civicloop.core import registry
+from civicloop.core.cases.models import Case, TimelineEntry
+from civicloop.core.registry import RegistryError
+from civicloop.core.units.models import Unit, UnitKind
+from civicloop.core.units.selectors import user_standing
+
+CHANNEL = "opinion"
+_LIST_DEFERRED = ("body", "contact_name", "contact_phone", "result", "rating_comment")
+# What the citizen sees of the timeline: the steps, not reminders or staff chatter.
+PUBLIC_ACTIONS = frozenset(
+    {
+        "submit",
+        "accept",
+        "answer",
+        "dispatch",
+        "claim",
+        "return",
+        "transfer",
+        "submit_result",
+        "rework",
+        "rate",
+        "reject",
+        "merge",
+        "withdraw",
+        "defer",
+        "resume",
+        "escalate",
+        "citizen_rating",
+    }
+)
+EVENT_LABELS: dict[str, str | Promise] = {
+    "submit": _("提交"),
+    "merged_from": _("合并来件"),
+    "remind": _("到期提醒"),
+    "overdue": _("已超期"),
+    "escalate": _("超期上报"),
+    "citizen_rating": _("群众评价"),
+}
+
+
+def action_label(workflow: str, action: str) -> str:
+    if action in EVENT_LABELS:
+        return str(EVENT_LABELS[action])
+    try:
+        return str(registry.workflow(workflow).action(action).label)
+    except (RegistryError, KeyError):
+        return action
+
+
+def state_label(workflow: str, state: str) -> str:
+    if not state:
+        return ""
+    try:
+        return str(registry.workflow(workflow).state(state).label)
+    except (RegistryError, KeyError):
+        return state
+
+
+# --------------------------------------------------------------------------- inbox
+
+
+def inbox_station_unit_ids(*, user: Any) -> frozenset[int]:
+    """The liaison stations the user acts for (a deputy or a station clerk)."""
+    return user_standing(user).unit_ids_of_kind(UnitKind.STATION)
+
+
+def inbox_cases(*, user: Any) -> QuerySet[Case]:
+    """Opinions received by the user's stations or sent to the user as a deputy."""
+    stations = inbox_station_unit_ids(user=user)
+    cond = Q(holder_user_id=user.pk) if user.is_authenticated else Q(pk__in=[])
+    if stations:
+        cond |= Q(owner_unit_id__in=stations)
+    return Case.objects.filter(cond, channel=CHANNEL)
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    case: Case
+    state_label: str
+    late: bool
+
+
+@dataclass(frozen=True)
+class InboxSection:
+    key: str
+    title: str
+    rows: list[InboxRow]
+    count: int
+    empty: str
+
+
+# Sections of the inbox: which states, ordered by what.
+_SECTIONS: tuple[tuple[str, Any, tuple[str, ...], str, Any], ...] = (
+    ("new", _("新意见（待受理）"), ("submitted",), "due_at", _("没有待受理的意见。")),
+    ("accepted", _("已受理（待答复或交办）"), ("accepted",), "due_at", _("没有待交办的意见。")),
+    (
+        "to_rate",
+        _("待评价（单位已办理）"),
+        ("result_submitted",),
+        "due_at",
+        _("没有待评价的意见。"),
+    ),
+    (
+        "dispatched",
+        _("交办中（单位办理中）"),
+        ("dispatched", "handling", "deferred"),
+        "due_at",
+        _("没有在办的意见。"),
+    ),
+    (
+        "closed",
+        _("已办结"),
+        ("closed", "rejected", "merged", "withdrawn"),
+        "-closed_at",
+        _("还没有办结的意见。"),
+    ),
+)
+
+
+def inbox_for(
+    *, user: Any, mine: bool = False, size: int = 20, now: datetime | None = None
+) -> list[InboxSection]:
+    """The deputy's inbox, one list per stage, with counts. Two queries per section."""
+    now = now or timezone.now()
+    base = inbox_cases(user=user)
+    if mine:
+        base = base.filter(holder_user_id=user.pk)
+    base = base.select_related("owner_unit", "holder_unit", "holder_user").defer(*_LIST_DEFERRED)
+    out = []
+    for key, title, states, order, empty in _SECTIONS:
+        qs = base.filter(state__in=states)
+        out.append(
+            InboxSection(
+                key=key,
+                title=str(title),
+                rows=[
+                    InboxRow(
+                        case=case,
+                        state_label=state_label(case.workflow, case.state),
+                        late=key != "closed" and case.due_at is not None and case.due_at <= now,
+                    )
+                    for case in qs.order_by(order, "pk")[:size]
+                ],
+                count=qs.order_by().count(),
+                empty=str(empty),
+            )
+        )
+    return out
+
+
+def inbox_case_get(*, user: Any, number: str) -> Case | None:
+    return (
+        inbox_cases(user=user)
+        .select_related("area", "owner_unit", "holder_unit", "holder_user", "merged_into")
+        .filter(number=number)
+        .first()
+    )
+
+
+def dispatch_unit_choices() -> list[tuple[str, list[tuple[int, str]]]]:
+    """Town offices and city departments a deputy dispatches to, grouped (one query)."""
+    kinds = (UnitKind.TOWN_OFFICE, UnitKind.DEPARTMENT)
+    by_kind: dict[str, list[tuple[int, str]]] = {}
+    for pk, name, kind in (
+        Unit.objects.filter(is_active=True, kind__in=kinds)
+        .order_by("code")
+        .values_list("pk", "name", "kind")
+    ):
+        by_kind.setdefault(kind, []).append((pk, name))
+    return [(str(label), by_kind[value]) for value, label in UnitKind.choices if value in by_kind]
+
+
+# --------------------------------------------------------------------------- tracking
+
+
+@dataclass(frozen=True)
+class PublicStep:
+    """One step as the citizen sees it: what happened, where, when; never who by name."""
+
+    label: str
+    state: str
+    unit: str
+    at: datetime
+    note: str
+
+
+def case_public_timeline(*, case: Case) -> list[PublicStep]:
+    """The steps of a case for the citizen. Staff names are never shown (only units);
+    the unit's result and the deputy's answer are shown, internal notes are not."""
+    shown_notes = {"answer", "submit_result", "reject"}
+    rows = (
+        TimelineEntry.objects.filter(case=case, action__in=PUBLIC_ACTIONS)
+        .select_related("unit")
+        .order_by("seq")
+    )
+    out = []
+    # An entry names the unit that holds the case after it; the unit that acted is the
+    # one that held it before (the office submits a result, then the station holds it).
+    holder = ""
+    for entry in rows:
+        after = entry.unit.name if entry.unit is not None else ""
+        acted = after if entry.action in ("submit", "escalate") else holder
+        out.append(
+            PublicStep(
+                label=action_label(case.workflow, entry.action),
+                state=state_label(case.workflow, entry.to_state),
+                unit=acted or after,
+                at=entry.created_at,
+                note=entry.note if entry.action in shown_notes else "",
+            )
+        )
+        if entry.action not in ("escalate", "citizen_rating"):
+            holder = after or holder
+    return out

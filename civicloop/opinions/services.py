@@ -1,0 +1,397 @@
+"""Writes of the 民意 channel: an opinion sent from a deputy's or station's code, the SMS
+codes that guard it, the citizen's own rating, and the deputy's inbox actions.
+
+The closed loop itself (states, deadlines, DingTalk notices, the citizen's SMS) is core's
+(`civicloop.core.cases.services`); these functions check what is particular to a
+citizen on a phone and then call it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import uuid4
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from civicloop.core import registry
+from civicloop.core.accounts.crypto import lookup_digest
+from civicloop.core.accounts.models import User
+from civicloop.core.accounts.services import (
+    SmsCodeRefused,
+    check_mainland_mobile,
+    sms_code_issue,
+    sms_code_verify,
+)
+from civicloop.core.attachments.errors import AttachmentError
+from civicloop.core.attachments.models import Attachment
+from civicloop.core.attachments.services import attachments_create_batch
+from civicloop.core.cases.access import cases_visible_to
+from civicloop.core.cases.errors import CaseError, CaseErrorCode
+from civicloop.core.cases.models import Case, Rating
+from civicloop.core.cases.services import case_submit, clean_text, timeline_append, transition
+from civicloop.core.outbox.services import OutboxDraft, outbox_enqueue_many
+from civicloop.core.units.models import Unit
+from civicloop.opinions.codes import code_receiver
+
+CHANNEL = "opinion"
+SUBMIT_PURPOSE = "opinion"
+TRACK_PURPOSE = "opinion_track"
+BODY_MAX_CHARS = 2000
+PHOTOS_MAX = 9
+# Spam is held back per phone and per client address (fixed one-hour windows in the
+# cache); both can be tuned per deployment in settings.
+SUBMISSIONS_PER_PHONE_PER_HOUR = 5
+SUBMISSIONS_PER_IP_PER_HOUR = 20
+# How long a verified SMS code stays good for the same rendered form: a form refused for
+# a bad photo can be sent again without a new code, never for a second case.
+VERIFIED_FORM_TTL = 30 * 60
+# The actions a deputy or station clerk takes from the inbox.
+INBOX_ACTIONS = ("accept", "answer", "dispatch", "merge", "reject", "rate", "rework", "transfer")
+
+
+class OpinionRefused(Exception):
+    """Why an opinion (or a code, or a rating) was not accepted: a sentence for the
+    citizen, the form field it concerns, and the HTTP status to answer with."""
+
+    def __init__(
+        self, message: object, *, field: str = "", status: int = 400, retry_after: int = 0
+    ) -> None:
+        self._message = message
+        self.field = field
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(str(message))
+
+    @property
+    def message(self) -> str:
+        return str(self._message)
+
+
+# --------------------------------------------------------------------------- rate limits
+
+
+def _per_hour(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def _window_key(scope: str, ident: str) -> tuple[str, int]:
+    now = time.time()
+    bucket = int(now // 3600)
+    return f"civicloop:opinions:{scope}:{ident}:{bucket}", max(1, int((bucket + 1) * 3600 - now))
+
+
+def _limit_check(*, scope: str, ident: str, limit: int, message: object) -> None:
+    key, retry_after = _window_key(scope, ident)
+    if int(cache.get(key) or 0) >= limit:
+        raise OpinionRefused(message, status=429, retry_after=retry_after)
+
+
+def _limit_count(*, scope: str, ident: str) -> None:
+    key, _retry = _window_key(scope, ident)
+    cache.add(key, 0, timeout=3600 + 5)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600 + 5)
+
+
+def _check_submission_limits(*, phone_digest: str, ip: str | None) -> None:
+    _limit_check(
+        scope="phone",
+        ident=phone_digest,
+        limit=_per_hour("OPINION_SUBMISSIONS_PER_PHONE_PER_HOUR", SUBMISSIONS_PER_PHONE_PER_HOUR),
+        message=_("该手机号提交过于频繁，请一小时后再试。"),
+    )
+    if ip:
+        _limit_check(
+            scope="ip",
+            ident=ip,
+            limit=_per_hour("OPINION_SUBMISSIONS_PER_IP_PER_HOUR", SUBMISSIONS_PER_IP_PER_HOUR),
+            message=_("提交过于频繁，请稍后再试。"),
+        )
+
+
+# --------------------------------------------------------------------------- SMS codes
+
+
+def opinion_code_send(*, phone: str, ip: str | None, purpose: str = SUBMIT_PURPOSE) -> str:
+    """Issue a 6-digit code to the phone (core's limits: one a minute, ten a day per
+    phone, twenty an hour per address) and write its SMS to the outbox in the same
+    transaction. Returns the clean phone; raises SmsCodeRefused with a message."""
+    with transaction.atomic():
+        clean, code = sms_code_issue(phone=phone, ip=ip, purpose=purpose)
+        outbox_enqueue_many(
+            drafts=[
+                OutboxDraft(
+                    "sms",
+                    {"phone": clean, "template": "verify_code", "params": {"code": code}},
+                    # One message per issued code; the key holds no code.
+                    f"sms-code:{uuid4().hex}",
+                )
+            ]
+        )
+    return clean
+
+
+# --------------------------------------------------------------------------- submit
+
+
+@dataclass
+class OpinionSubmission:
+    """What a citizen sent from a code page (already parsed, not yet trusted)."""
+
+    slug: str
+    body: str
+    phone: str
+    code: str
+    submission_key: str
+    category: str = ""
+    contact_name: str = ""
+    anonymous: bool = False
+    lat: Decimal | None = None
+    lng: Decimal | None = None
+    address: str = ""
+    photos: Sequence[UploadedFile] = field(default_factory=list)
+    voice: Sequence[UploadedFile] = field(default_factory=list)
+    ip: str | None = None
+
+
+def _check_submission(sub: OpinionSubmission) -> tuple[str, str]:
+    """Field checks that need no database. Returns (clean phone, clean body)."""
+    body = clean_text(sub.body)
+    if not body:
+        raise OpinionRefused(_("请填写您要反映的内容。"), field="body")
+    if len(body) > BODY_MAX_CHARS:
+        raise OpinionRefused(
+            _("内容最多 %(max)d 字，请精简后再提交。") % {"max": BODY_MAX_CHARS}, field="body"
+        )
+    categories = {code for code, _label in registry.channel(CHANNEL).categories}
+    if sub.category and sub.category not in categories:
+        raise OpinionRefused(_("请选择问题类别。"), field="category")
+    if len(sub.photos) > PHOTOS_MAX:
+        raise OpinionRefused(_("最多上传 %(max)d 张照片。") % {"max": PHOTOS_MAX}, field="photos")
+    if len(sub.voice) > 1:
+        raise OpinionRefused(_("只能上传一段录音。"), field="voice")
+    if (sub.lat is None) != (sub.lng is None):
+        raise OpinionRefused(_("定位不完整，请重新定位或填写地址。"), field="address")
+    if (
+        sub.lat is not None
+        and sub.lng is not None
+        and not (-90 <= sub.lat <= 90 and -180 <= sub.lng <= 180)
+    ):
+        raise OpinionRefused(_("定位无效，请重新定位或填写地址。"), field="address")
+    if not sub.submission_key or len(sub.submission_key) > 64:
+        raise OpinionRefused(_("表单已失效，请刷新页面后重新填写。"))
+    try:
+        phone = check_mainland_mobile(sub.phone)
+    except SmsCodeRefused as refused:
+        raise OpinionRefused(refused.message, field="phone") from None
+    return phone, body
+
+
+def _verified_key(submission_key: str) -> str:
+    return f"civicloop:opinions:verified:{submission_key}"
+
+
+def _files_store(uploads: Sequence[UploadedFile], *, kind: str, field: str) -> list[Attachment]:
+    try:
+        return attachments_create_batch(
+            uploads=list(uploads), uploaded_by=None, allowed_kinds=frozenset({kind})
+        )
+    except AttachmentError as error:
+        raise OpinionRefused(error.message, field=field) from None
+
+
+def opinion_submit(*, submission: OpinionSubmission, now: datetime | None = None) -> Case:
+    """Store a citizen's opinion sent through a code, whole or not at all.
+
+    Guarantees:
+    - nothing is stored unless every field is valid, the phone's SMS code is right and
+      the phone and address are within their hourly limits (OpinionRefused says what to
+      fix, with status 429 for a limit);
+    - the files (photos re-encoded, voice checked) and the case, its first step, timeline
+      entry and acknowledgement SMS commit in one transaction: a refused file leaves no
+      case, and a failure after it leaves no attachment row;
+    - the receiver is the code's: its station, and for an active deputy code also the
+      deputy (`holder_user`), so it lands in that deputy's inbox; a revoked deputy code
+      reaches the station;
+    - the same `submission_key` (a second tap, a retry) returns the first case."""
+    sub = submission
+    phone, body = _check_submission(sub)
+    digest = lookup_digest(phone)
+    existing = Case.objects.filter(submission_key=sub.submission_key).first()
+    if existing is not None:
+        if existing.contact_phone_digest != digest:
+            raise OpinionRefused(_("表单已失效，请刷新页面后重新填写。"))
+        return existing
+    _check_submission_limits(phone_digest=digest, ip=sub.ip)
+    if cache.get(_verified_key(sub.submission_key)) != digest:
+        if not sub.code.strip():
+            raise OpinionRefused(_("请先获取并填写短信验证码。"), field="code")
+        try:
+            sms_code_verify(phone=phone, code=sub.code, purpose=SUBMIT_PURPOSE)
+        except SmsCodeRefused as refused:
+            raise OpinionRefused(refused.message, field="code") from None
+        cache.set(_verified_key(sub.submission_key), digest, timeout=VERIFIED_FORM_TTL)
+
+    unit, deputy_user = code_receiver(sub.slug)
+    data: dict[str, Any] = {"code": sub.slug}
+    deputy = getattr(deputy_user, "deputy", None) if deputy_user is not None else None
+    if deputy is not None:
+        data["deputy_id"] = deputy.pk
+        data["deputy_name"] = deputy.name
+    try:
+        with transaction.atomic():
+            photos = _files_store(sub.photos, kind="photo", field="photos")
+            voice = _files_store(sub.voice, kind="voice", field="voice")
+            case = case_submit(
+                channel=CHANNEL,
+                title="",
+                body=body,
+                category=sub.category,
+                area=unit.area,
+                lat=sub.lat,
+                lng=sub.lng,
+                address=sub.address,
+                contact_name=clean_text(sub.contact_name)[:50],
+                contact_phone=phone,
+                anonymous=sub.anonymous,
+                owner_unit=unit,
+                holder_user=deputy_user,
+                attachments=[*photos, *voice],
+                submission_key=sub.submission_key,
+                source="code",
+                data=data,
+                now=now,
+            )
+    except CaseError as error:
+        raise OpinionRefused(error.message, field=error.field) from None
+    except IntegrityError:
+        # Two taps raced past the first check: the other one stored the case.
+        raced = Case.objects.filter(submission_key=sub.submission_key).first()
+        if raced is None:
+            raise
+        return raced
+    _limit_count(scope="phone", ident=digest)
+    if sub.ip:
+        _limit_count(scope="ip", ident=sub.ip)
+    return case
+
+
+# --------------------------------------------------------------------------- tracking
+
+
+def opinion_track_code_send(*, number: str, phone: str, ip: str | None) -> bool:
+    """Send a tracking code when the number and phone belong together; returns whether
+    one was sent. The caller answers the same either way, so a stranger learns nothing
+    about whose case a number is."""
+    try:
+        clean = check_mainland_mobile(phone)
+    except SmsCodeRefused as refused:
+        raise OpinionRefused(refused.message, field="phone") from None
+    matches = Case.objects.filter(
+        number=number.strip().upper(), channel=CHANNEL, contact_phone_digest=lookup_digest(clean)
+    ).exists()
+    if not matches:
+        return False
+    try:
+        opinion_code_send(phone=clean, ip=ip, purpose=TRACK_PURPOSE)
+    except SmsCodeRefused as refused:
+        raise OpinionRefused(refused.message, field="phone", status=429) from None
+    return True
+
+
+def opinion_track_verify(*, number: str, phone: str, code: str) -> Case:
+    """The case behind number + phone once the phone's code is right."""
+    try:
+        clean = sms_code_verify(phone=phone, code=code, purpose=TRACK_PURPOSE)
+    except SmsCodeRefused as refused:
+        raise OpinionRefused(refused.message, field="code") from None
+    case = Case.objects.filter(
+        number=number.strip().upper(), channel=CHANNEL, contact_phone_digest=lookup_digest(clean)
+    ).first()
+    if case is None:
+        raise OpinionRefused(_("编号与手机号不匹配。"), field="number")
+    return case
+
+
+def opinion_citizen_rate(
+    *, case: Case, rating: str, comment: str = "", now: datetime | None = None
+) -> Case:
+    """Record the citizen's own rating of a closed opinion, once.
+
+    Appended to the case's hash-chained timeline (action `citizen_rating`) and kept in
+    `Case.data["citizen_rating"]`, in one transaction with the case row locked, so two
+    taps or two tabs record one rating."""
+    if rating not in Rating.values:
+        raise OpinionRefused(_("请选择满意、基本满意或不满意。"), field="rating")
+    comment = clean_text(comment)[:500]
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if locked.state != "closed":
+            raise OpinionRefused(_("事项办结后才能评价。"))
+        if locked.data.get("citizen_rating"):
+            raise OpinionRefused(_("您已评价过此事项，谢谢。"))
+        given = {"rating": rating, "comment": comment, "at": now.isoformat()}
+        timeline_append(case=locked, action="citizen_rating", data=given, now=now)
+        locked.data["citizen_rating"] = given
+        Case.objects.filter(pk=locked.pk).update(data=locked.data)
+    return locked
+
+
+# --------------------------------------------------------------------------- inbox
+
+
+def opinion_act(
+    *,
+    case: Case,
+    action: str,
+    actor: User,
+    note: str = "",
+    unit_id: int | None = None,
+    grade: str = "",
+    rating: str = "",
+    merge_into_number: str = "",
+    idempotency_key: str | None = None,
+) -> Case:
+    """Take an inbox action (accept, answer, dispatch, merge, reject, rate, rework,
+    transfer) through core's `transition`, which checks state, role and requirements
+    and records everything. Raises CaseError with the field to mark."""
+    if action not in INBOX_ACTIONS:
+        raise CaseError(CaseErrorCode.UNKNOWN_ACTION)
+    unit = None
+    if unit_id is not None:
+        unit = Unit.objects.filter(pk=unit_id, is_active=True).first()
+        if unit is None:
+            raise CaseError(CaseErrorCode.INVALID, _("该单位不存在或已停用。"), field="unit")
+    merge_into = None
+    if action == "merge":
+        number = merge_into_number.strip().upper()
+        if not number:
+            raise CaseError(
+                CaseErrorCode.MISSING, _("请填写要合并到的事项编号。"), field="merge_into"
+            )
+        merge_into = cases_visible_to(actor).filter(number=number).first()
+        if merge_into is None:
+            raise CaseError(CaseErrorCode.INVALID, _("找不到该事项编号。"), field="merge_into")
+    return transition(
+        case,
+        action,
+        actor,
+        note=note,
+        unit=unit,
+        grade=grade,
+        rating=rating,
+        merge_into=merge_into,
+        idempotency_key=idempotency_key,
+    )
