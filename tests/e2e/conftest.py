@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-# Playwright's sync API runs an event loop in this thread; Django's ORM calls made by
-# the test itself (fixtures, asserts) are still synchronous and safe here.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from tests.conftest import ARTIFACTS, services_required
 
@@ -28,7 +23,11 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def chromium_page(settings, tmp_path: Path) -> Iterator[object]:
+def chromium_page(settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test
+    # itself makes (fixtures, asserts) are still synchronous and safe. Only for the test:
+    # a process-wide setting would leak into other tests' subprocesses.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} not installed"
         if services_required():
