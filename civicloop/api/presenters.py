@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from civicloop.core import registry
 from civicloop.core.areas.models import Area
+from civicloop.core.cases import labels
 from civicloop.core.cases.models import Case
 from civicloop.core.cases.services import actions_available
 from civicloop.core.units.models import Unit
@@ -28,11 +29,7 @@ def _local(value: datetime | None) -> datetime | None:
 
 def case_state_label(case: Case) -> tuple[str, bool]:
     """The state's label in the case's workflow, and whether it is terminal."""
-    try:
-        state = registry.workflow(case.workflow).state(case.state)
-    except (registry.RegistryError, KeyError):
-        return case.state, False
-    return str(state.label), state.terminal
+    return labels.state_label(case.workflow, case.state), labels.case_is_terminal(case)
 
 
 def case_summary(case: Case, *, now: datetime | None = None) -> dict[str, Any]:

@@ -51,6 +51,8 @@ class RegistryError(LookupError):
 _channels: dict[str, Channel] = {}
 _workflows: dict[str, WorkflowTemplate] = {}
 _nav_items: list[NavItem] = []
+# Labels of timeline events a module writes that are not workflow actions.
+_event_labels: dict[str, str | Promise] = {}
 # Modules add their demo data after core's demo city is built (`manage.py load_demo`).
 _demo_loaders: list[tuple[str, Callable[[Callable[[str], None]], None]]] = []
 
@@ -92,6 +94,14 @@ def register_demo_loader(name: str, loader: Callable[[Callable[[str], None]], No
 
 def demo_loaders() -> list[tuple[str, Callable[[Callable[[str], None]], None]]]:
     return list(_demo_loaders)
+
+
+def register_event_label(code: str, label: str | Promise) -> None:
+    _event_labels[code] = label
+
+
+def event_label(code: str) -> str | Promise | None:
+    return _event_labels.get(code)
 
 
 def register_nav_item(item: NavItem) -> None:

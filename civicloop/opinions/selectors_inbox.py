@@ -8,12 +8,10 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from civicloop.core import registry
+from civicloop.core.cases.labels import action_label, state_label
 from civicloop.core.cases.models import Case, TimelineEntry
-from civicloop.core.registry import RegistryError
 from civicloop.core.units.models import Unit, UnitKind
 from civicloop.core.units.selectors import user_standing
 
@@ -41,34 +39,6 @@ PUBLIC_ACTIONS = frozenset(
         "citizen_rating",
     }
 )
-EVENT_LABELS: dict[str, str | Promise] = {
-    "submit": _("提交"),
-    "merged_from": _("合并来件"),
-    "remind": _("到期提醒"),
-    "overdue": _("已超期"),
-    "escalate": _("超期上报"),
-    "citizen_rating": _("群众评价"),
-}
-
-
-def action_label(workflow: str, action: str) -> str:
-    if action in EVENT_LABELS:
-        return str(EVENT_LABELS[action])
-    try:
-        return str(registry.workflow(workflow).action(action).label)
-    except (RegistryError, KeyError):
-        return action
-
-
-def state_label(workflow: str, state: str) -> str:
-    if not state:
-        return ""
-    try:
-        return str(registry.workflow(workflow).state(state).label)
-    except (RegistryError, KeyError):
-        return state
-
-
 # --------------------------------------------------------------------------- inbox
 
 

@@ -20,6 +20,7 @@ from civicloop.core.accounts.services import SmsCodeRefused
 from civicloop.core.attachments.models import Attachment
 from civicloop.core.cases.access import may_see_contact
 from civicloop.core.cases.errors import CaseError
+from civicloop.core.cases.labels import action_label, state_label
 from civicloop.core.cases.models import Case, Grade, Rating, TimelineEntry
 from civicloop.core.cases.services import actions_available
 from civicloop.opinions.codes import CodeTarget, code_resolve
@@ -33,13 +34,11 @@ from civicloop.opinions.forms import (
 from civicloop.opinions.models import Code
 from civicloop.opinions.routing import routing_suggest
 from civicloop.opinions.selectors_inbox import (
-    action_label,
     case_public_timeline,
     dispatch_unit_choices,
     inbox_case_get,
     inbox_for,
     inbox_station_unit_ids,
-    state_label,
 )
 from civicloop.opinions.services import (
     INBOX_ACTIONS,

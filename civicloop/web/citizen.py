@@ -25,12 +25,12 @@ from civicloop.core.accounts.services import (
     sms_code_issue,
     sms_code_verify,
 )
+from civicloop.core.cases import labels
 from civicloop.core.cases.access import access_case_by_number, cases_visible_to
 from civicloop.core.cases.errors import CaseError
 from civicloop.core.cases.selectors import case_timeline
 from civicloop.core.cases.services import actions_available, transition
 from civicloop.core.outbox.services import OutboxDraft, outbox_enqueue_many
-from civicloop.web import labels
 
 SESSION_PHONE = "citizen_code_phone"
 PUBLIC_TIMELINE_ACTIONS = frozenset(

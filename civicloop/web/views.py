@@ -26,6 +26,7 @@ from civicloop.core.accounts.models import User
 from civicloop.core.attachments.errors import AttachmentError
 from civicloop.core.attachments.models import Attachment
 from civicloop.core.attachments.services import attachments_create_batch
+from civicloop.core.cases import labels
 from civicloop.core.cases.access import (
     access_case_by_number,
     cases_visible_to,
@@ -38,7 +39,6 @@ from civicloop.core.cases.selectors import CaseFilters, case_list, case_timeline
 from civicloop.core.cases.services import actions_available, transition
 from civicloop.core.cases.workflow import Action, Requires
 from civicloop.core.units.models import Unit
-from civicloop.web import labels
 from civicloop.web.forms import CaseActionForm, CaseFilterForm, unit_choices_grouped
 
 CASES_PER_PAGE = 25

@@ -8,10 +8,10 @@ from django import template
 from django.utils import timezone
 
 from civicloop.core import registry
+from civicloop.core.cases import labels
 from civicloop.core.cases.models import Case
 from civicloop.core.units.models import Unit
 from civicloop.core.units.selectors import user_standing
-from civicloop.web import labels
 
 register = template.Library()
 

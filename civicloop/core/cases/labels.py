@@ -1,4 +1,7 @@
-"""Human labels for workflow codes (states, actions, timeline events), translated."""
+"""Human labels for workflow codes (states, actions, timeline events), translated.
+
+Timeline events that are not workflow actions are named here for core's own (written by
+services and sweeps) and by modules through `registry.register_event_label`."""
 
 from __future__ import annotations
 
@@ -9,8 +12,7 @@ from civicloop.core import registry
 from civicloop.core.cases.models import Case
 from civicloop.core.registry import RegistryError
 
-# Timeline events that are not workflow actions (written by services and sweeps).
-EVENT_LABELS: dict[str, str | Promise] = {
+CORE_EVENT_LABELS: dict[str, str | Promise] = {
     "submit": _("提交"),
     "merged_from": _("合并来件"),
     "remind": _("到期提醒"),
@@ -29,8 +31,9 @@ def state_label(workflow: str, state: str) -> str:
 
 
 def action_label(workflow: str, action: str) -> str:
-    if action in EVENT_LABELS:
-        return str(EVENT_LABELS[action])
+    label = CORE_EVENT_LABELS.get(action) or registry.event_label(action)
+    if label is not None:
+        return str(label)
     try:
         return str(registry.workflow(workflow).action(action).label)
     except (RegistryError, KeyError):
