@@ -19,8 +19,10 @@ from civicloop.opinions import selectors
 from civicloop.opinions.codes import code_url
 from civicloop.opinions.models import Code, Deputy, Station
 
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 200
+# A city's whole directory (16 stations, a few hundred deputies) fits in one answer;
+# page and page_size are there for a province.
+DEFAULT_PAGE_SIZE = 500
+MAX_PAGE_SIZE = 1000
 
 
 def _absolute(path: str) -> str:
@@ -103,17 +105,21 @@ def _paged(request: HttpRequest, items: Any, serialize: Any) -> JsonResponse:
         params["page"] = str(number)
         return _absolute(request.path) + "?" + params.urlencode()
 
+    # The body is the list itself; the total and the neighbouring pages travel in
+    # headers (X-Total-Count, Link rel="next"/"prev"), as in GitHub's API.
     response = JsonResponse(
-        {
-            "count": paginator.count,
-            "page": page.number,
-            "pages": paginator.num_pages,
-            "next": link(page.next_page_number()) if page.has_next() else None,
-            "previous": link(page.previous_page_number()) if page.has_previous() else None,
-            "results": [serialize(item) for item in page.object_list],
-        },
+        [serialize(item) for item in page.object_list],
+        safe=False,
         json_dumps_params={"ensure_ascii": False},
     )
+    response["X-Total-Count"] = str(paginator.count)
+    links = []
+    if page.has_next():
+        links.append(f'<{link(page.next_page_number())}>; rel="next"')
+    if page.has_previous():
+        links.append(f'<{link(page.previous_page_number())}>; rel="prev"')
+    if links:
+        response["Link"] = ", ".join(links)
     patch_cache_control(response, public=True, max_age=60)
     patch_vary_headers(response, ["Accept-Language"])
     return response
@@ -122,7 +128,8 @@ def _paged(request: HttpRequest, items: Any, serialize: Any) -> JsonResponse:
 @require_safe
 def deputies_list_api(request: HttpRequest) -> JsonResponse:
     """Serving deputies; filters: q (name, constituency, station, profile), town (code
-    or name), level (national / provincial / taizhou / wenling / town); page, page_size."""
+    or name), level (national / provincial / taizhou / wenling / town); page, page_size.
+    Answers a JSON array of deputies."""
     deputies = selectors.deputies_search(
         q=request.GET.get("q", "")[:50],
         town=request.GET.get("town", "")[:32],
@@ -133,7 +140,8 @@ def deputies_list_api(request: HttpRequest) -> JsonResponse:
 
 @require_safe
 def stations_list_api(request: HttpRequest) -> JsonResponse:
-    """Open stations; filters: q (name, address, speciality), town (code or name)."""
+    """Open stations; filters: q (name, address, speciality), town (code or name).
+    Answers a JSON array of stations."""
     stations = selectors.stations_search(
         q=request.GET.get("q", "")[:50], town=request.GET.get("town", "")[:32]
     )

@@ -40,11 +40,23 @@ def _all(client: Client, path: str, **params: str) -> tuple[list[dict], list[str
         assert response["Content-Type"] == "application/json"
         bodies.append(response.content.decode())
         data = response.json()
-        items += data["results"]
-        if not data["next"]:
+        assert isinstance(data, list)
+        items += data
+        links = response.headers.get("Link", "")
+        if 'rel="next"' not in links:
+            assert int(response["X-Total-Count"]) == len(items)
             return items, bodies
-        assert data["next"].startswith(SITE + path)
+        assert links.startswith(f"<{SITE}{path}?")
         page += 1
+
+
+def test_one_plain_request_lists_every_deputy_and_station(site: str, demo_city: None) -> None:
+    client = Client()
+    deputies = client.get("/api/v1/deputies").json()
+    stations = client.get("/api/v1/stations").json()
+    assert isinstance(deputies, list) and len(deputies) == Deputy.objects.count() >= 60
+    assert isinstance(stations, list) and len(stations) == 16
+    assert all(item["url"].startswith(SITE + "/") for item in deputies + stations)
 
 
 def test_deputies_lists_all_with_public_fields_only(site: str, demo_city: None) -> None:
@@ -73,7 +85,7 @@ def test_no_deputy_phone_appears_even_in_the_raw_json(site: str, demo_city: None
     phones = [d.phone for d in Deputy.objects.all() if d.phone]
     assert phones  # the demo keeps private phones
     body = Client().get("/api/v1/deputies", {"page_size": 200}).content.decode()
-    assert json.loads(body)["count"] == len(json.loads(body)["results"])
+    assert len(json.loads(body)) == Deputy.objects.count()
     for phone in phones:
         assert phone not in body
 
@@ -81,15 +93,15 @@ def test_no_deputy_phone_appears_even_in_the_raw_json(site: str, demo_city: None
 def test_deputies_filters(site: str, demo_city: None) -> None:
     client = Client()
     data = client.get("/api/v1/deputies", {"q": "王建国"}).json()
-    assert [d["name"] for d in data["results"]] == ["王建国"]
+    assert [d["name"] for d in data] == ["王建国"]
     data = client.get("/api/v1/deputies", {"town": "331081100", "page_size": 200}).json()
-    assert data["count"] == Deputy.objects.filter(town__code="331081100").count()
-    assert {d["town"] for d in data["results"]} == {"泽国镇"}
+    assert len(data) == Deputy.objects.filter(town__code="331081100").count()
+    assert {d["town"] for d in data} == {"泽国镇"}
     by_name = client.get("/api/v1/deputies", {"town": "泽国镇", "page_size": 200}).json()
-    assert by_name["count"] == data["count"]
+    assert len(by_name) == len(data)
     national = client.get("/api/v1/deputies", {"level": "national"}).json()
-    assert national["count"] == 1 and national["results"][0]["level"] == "national"
-    assert client.get("/api/v1/deputies", {"q": "不存在的人"}).json()["count"] == 0
+    assert len(national) == 1 and national[0]["level"] == "national"
+    assert client.get("/api/v1/deputies", {"q": "不存在的人"}).json() == []
 
 
 def test_stations_lists_16_with_location_and_urls(site: str, demo_city: None) -> None:
@@ -103,24 +115,25 @@ def test_stations_lists_16_with_location_and_urls(site: str, demo_city: None) ->
         assert isinstance(item["lat"], float) and isinstance(item["lng"], float)
         assert item["code_url"].startswith(f"{SITE}/q/")
     assert not any(PHONE.search(b) for b in bodies)
-    zeguo = client.get("/api/v1/stations", {"town": "331081100"}).json()["results"]
+    zeguo = client.get("/api/v1/stations", {"town": "331081100"}).json()
     assert [s["name"] for s in zeguo] == ["泽国镇人大代表联络站"]
     assert zeguo[0]["id"] == Station.objects.get(unit__code="station-331081100").pk
-    courts = client.get("/api/v1/stations", {"q": "共享法庭"}).json()
-    assert courts["count"] == 3
+    courts = client.get("/api/v1/stations", {"q": "共享法庭"})
+    assert len(courts.json()) == 3 and courts["X-Total-Count"] == "3"
 
 
 def test_english_level_names(site: str, demo_city: None) -> None:
     data = Client().get("/api/v1/deputies", {"q": "王建国"}, HTTP_ACCEPT_LANGUAGE="en").json()
-    assert data["results"][0]["level_name"] == "Deputy of the Wenling People's Congress"
+    assert data[0]["level_name"] == "Deputy of the Wenling People's Congress"
 
 
 def test_bad_paging_params_do_not_fail(site: str, demo_city: None) -> None:
     client = Client()
-    data = client.get("/api/v1/stations", {"page": "x", "page_size": "-4"}).json()
-    assert data["page"] == 1 and len(data["results"]) == 1
-    data = client.get("/api/v1/stations", {"page": "999"}).json()
-    assert data["page"] == data["pages"]
+    first = client.get("/api/v1/stations", {"page": "x", "page_size": "-4"})
+    assert len(first.json()) == 1 and 'rel="next"' in first["Link"]
+    assert 'rel="prev"' not in first["Link"]
+    last = client.get("/api/v1/stations", {"page": "999", "page_size": "5"})
+    assert len(last.json()) == 1 and 'rel="next"' not in last.get("Link", "")
 
 
 def test_directory_api_query_count(
