@@ -24,4 +24,7 @@ urlpatterns = [
     path("codes/<slug:slug>/poster.png", public_views.poster_png_view, name="poster_png"),
     path("api/v1/deputies", api.deputies_list_api, name="api_deputies"),
     path("api/v1/stations", api.stations_list_api, name="api_stations"),
+    # The same lists with a trailing slash, as some clients write them.
+    path("api/v1/deputies/", api.deputies_list_api),
+    path("api/v1/stations/", api.stations_list_api),
 ]

@@ -57,6 +57,7 @@ def test_one_plain_request_lists_every_deputy_and_station(site: str, demo_city: 
     assert isinstance(deputies, list) and len(deputies) == Deputy.objects.count() >= 60
     assert isinstance(stations, list) and len(stations) == 16
     assert all(item["url"].startswith(SITE + "/") for item in deputies + stations)
+    assert client.get("/api/v1/stations/").json() == stations
 
 
 def test_deputies_lists_all_with_public_fields_only(site: str, demo_city: None) -> None:
