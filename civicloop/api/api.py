@@ -78,6 +78,7 @@ CASE_ERROR_STATUS = {
     CaseErrorCode.FORBIDDEN: 403,
     CaseErrorCode.INVALID_STATE: 409,
     CaseErrorCode.DUPLICATE: 409,
+    CaseErrorCode.CALENDAR: 503,
 }
 
 

@@ -45,7 +45,7 @@ from civicloop.api.ratelimit import (
 )
 from civicloop.core import registry
 from civicloop.core.accounts.services import api_key_authenticate
-from civicloop.core.cases.errors import CaseError
+from civicloop.core.cases.errors import CaseError, CaseErrorCode
 from civicloop.core.cases.models import Case
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -91,7 +91,8 @@ def open311_endpoint(*methods: str) -> Callable[[Open311View], Open311View]:
                 return errors_response(fmt, 400, exc.message)
             except CaseError as exc:
                 # Core's messages are Chinese msgids: look them up in the request's language.
-                return errors_response(fmt, 400, _g(exc.message))
+                status = 503 if exc.code == CaseErrorCode.CALENDAR else 400
+                return errors_response(fmt, status, _g(exc.message))
             except Http404:
                 return errors_response(fmt, 404, str(_("未找到。")))
             except (ValueError, DataError):  # malformed input, e.g. a NUL character

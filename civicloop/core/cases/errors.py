@@ -14,6 +14,9 @@ class CaseErrorCode(StrEnum):
     MISSING = "missing"
     INVALID = "invalid"
     DUPLICATE = "duplicate"
+    # The platform cannot compute a deadline: an administrator must act (e.g. enter the
+    # next year's public holidays). Not the user's fault; shown as such.
+    CALENDAR = "calendar"
 
 
 MESSAGES = {
@@ -23,6 +26,7 @@ MESSAGES = {
     CaseErrorCode.MISSING: _("请填写必填项。"),
     CaseErrorCode.INVALID: _("填写的内容有误。"),
     CaseErrorCode.DUPLICATE: _("重复提交。"),
+    CaseErrorCode.CALENDAR: _("暂时无法计算办理期限，系统管理员已收到通知，请稍后再试。"),
 }
 
 

@@ -9,7 +9,9 @@ batch forms with one item, so there is one engine, not two."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,10 +44,11 @@ from civicloop.core.cases.workflow import (
 from civicloop.core.outbox.services import OutboxDraft, outbox_enqueue_many
 from civicloop.core.sla.policy import SLA
 from civicloop.core.sla.policy import due_at as sla_due_at
-from civicloop.core.sla.working_days import workdays_between
+from civicloop.core.sla.working_days import CalendarYearUnknown, workdays_between
 from civicloop.core.units.models import DEFAULT_OFFICE_HOURS, Unit
 from civicloop.core.units.selectors import Standing, unit_for_area, user_standing
 
+logger = logging.getLogger(__name__)
 SYSTEM_LABEL = "系统"
 # Control characters other than tab and newline; PostgreSQL refuses NUL in text outright.
 _CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
@@ -309,6 +312,23 @@ def case_submit_many(*, drafts: Sequence[CaseDraft], now: datetime | None = None
     """Open many cases in one transaction with bulk writes; the rules of case_submit.
     Returns the cases in the order of `drafts`. A draft that fails a check refuses the
     whole batch (CaseError), so a batch is all or nothing."""
+    with _calendar_refusal():
+        return _case_submit_many(drafts=drafts, now=now)
+
+
+@contextmanager
+def _calendar_refusal() -> Iterator[None]:
+    """A deadline in a year the calendar table does not know stops the change (never a
+    guess): logged loudly for the administrators, and refused to the user as a CaseError
+    that says it is not their fault, instead of a server error."""
+    try:
+        yield
+    except CalendarYearUnknown as exc:
+        logger.error("Deadline refused, calendar incomplete: %s", exc)
+        raise CaseError(CaseErrorCode.CALENDAR) from exc
+
+
+def _case_submit_many(*, drafts: Sequence[CaseDraft], now: datetime | None) -> list[Case]:
     now = now or timezone.now()
     keys = [d.submission_key for d in drafts if d.submission_key]
     existing = {c.submission_key: c for c in Case.objects.filter(submission_key__in=keys)}
@@ -553,6 +573,21 @@ def transition_many(
     """Take the same action on many cases in one transaction (the rules of `transition`,
     bulk writes). All or nothing: one refusal refuses the batch. Returns the cases, fresh
     from the database, in the order given."""
+    with _calendar_refusal():
+        return _transition_many(
+            cases, action, actor, given=given, idempotency_key=idempotency_key, now=now
+        )
+
+
+def _transition_many(
+    cases: Sequence[Case],
+    action: str,
+    actor: User | None,
+    *,
+    given: TransitionInput | None,
+    idempotency_key: str | None,
+    now: datetime | None,
+) -> list[Case]:
     given = given or TransitionInput()
     now = now or timezone.now()
     if actor is None:

@@ -261,3 +261,22 @@ def test_refusals_read_in_the_readers_language(demo_city: None) -> None:
         assert refused.value.message == "Please add a note."
     with translation.override("zh-hans"):
         assert refused.value.message == "请填写说明。"
+
+
+def test_a_deadline_in_an_unknown_year_is_refused_not_guessed(demo_city: None) -> None:
+    # Given a case dispatched in late December 2026, whose 15 working days reach into
+    # 2027, a year the calendar table does not know (chinese-calendar stops at 2026)
+    case = opinion(now=at("2026-12-21 10:00"))
+    transition(case, "accept", user("station_zeguo"), now=at("2026-12-21 10:00"))
+    with pytest.raises(CaseError) as refused:
+        transition(
+            case,
+            "dispatch",
+            user("deputy_wang"),
+            unit=unit("dept-housing"),
+            grade="city",
+            now=at("2026-12-21 10:05"),
+        )
+    # Then the change is refused as the platform's problem, and nothing was recorded
+    assert refused.value.code == CaseErrorCode.CALENDAR
+    assert list(case.timeline.values_list("action", flat=True)) == ["submit", "accept"]
