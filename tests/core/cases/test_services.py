@@ -263,6 +263,7 @@ def test_refusals_read_in_the_readers_language(demo_city: None) -> None:
         assert refused.value.message == "请填写说明。"
 
 
+@pytest.mark.real_calendar
 def test_a_deadline_in_an_unknown_year_is_refused_not_guessed(demo_city: None) -> None:
     # Given a case dispatched in late December 2026, whose 15 working days reach into
     # 2027, a year the calendar table does not know (chinese-calendar stops at 2026)
