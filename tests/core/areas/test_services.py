@@ -123,6 +123,12 @@ def test_import_command_reads_a_csv_and_reports(tmp_path) -> None:  # type: igno
     assert Unit.objects.get(code="town-z").supervisor == Unit.objects.get(code="sup")
     with pytest.raises(CommandError):
         call_command("import_areas", str(tmp_path / "missing.csv"))
+    bad = tmp_path / "bad_units.csv"
+    bad.write_text(
+        "code,name,kind,area_code,supervisor_code\nx,某单位,spaceship,331081,\n", encoding="utf-8"
+    )
+    with pytest.raises(CommandError, match="第2行"):
+        call_command("import_units", str(bad))
 
 
 def test_units_import_names_unknown_areas() -> None:
