@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from uuid import uuid4
 
 from django.conf import settings
 from django.core.cache import cache
@@ -28,7 +27,7 @@ from civicloop.core.accounts.models import User
 from civicloop.core.accounts.services import (
     SmsCodeRefused,
     check_mainland_mobile,
-    sms_code_issue,
+    sms_code_send,
     sms_code_verify,
 )
 from civicloop.core.attachments.errors import AttachmentError
@@ -38,7 +37,6 @@ from civicloop.core.cases.access import cases_visible_to
 from civicloop.core.cases.errors import CaseError, CaseErrorCode
 from civicloop.core.cases.models import Case, Rating
 from civicloop.core.cases.services import case_submit, clean_text, timeline_append, transition
-from civicloop.core.outbox.services import OutboxDraft, outbox_enqueue_many
 from civicloop.core.units.models import Unit
 from civicloop.opinions.codes import code_receiver
 
@@ -121,25 +119,6 @@ def _check_submission_limits(*, phone_digest: str, ip: str | None) -> None:
 
 
 # --------------------------------------------------------------------------- SMS codes
-
-
-def opinion_code_send(*, phone: str, ip: str | None, purpose: str = SUBMIT_PURPOSE) -> str:
-    """Issue a 6-digit code to the phone (core's limits: one a minute, ten a day per
-    phone, twenty an hour per address) and write its SMS to the outbox in the same
-    transaction. Returns the clean phone; raises SmsCodeRefused with a message."""
-    with transaction.atomic():
-        clean, code = sms_code_issue(phone=phone, ip=ip, purpose=purpose)
-        outbox_enqueue_many(
-            drafts=[
-                OutboxDraft(
-                    "sms",
-                    {"phone": clean, "template": "verify_code", "params": {"code": code}},
-                    # One message per issued code; the key holds no code.
-                    f"sms-code:{uuid4().hex}",
-                )
-            ]
-        )
-    return clean
 
 
 # --------------------------------------------------------------------------- submit
@@ -304,7 +283,7 @@ def opinion_track_code_send(*, number: str, phone: str, ip: str | None) -> bool:
     if not matches:
         return False
     try:
-        opinion_code_send(phone=clean, ip=ip, purpose=TRACK_PURPOSE)
+        sms_code_send(phone=clean, ip=ip, purpose=TRACK_PURPOSE)
     except SmsCodeRefused as refused:
         raise OpinionRefused(refused.message, field="phone", status=429) from None
     return True

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from civicloop.core import registry
 from civicloop.core.accounts.models import User
-from civicloop.core.accounts.services import SmsCodeRefused
+from civicloop.core.accounts.services import SmsCodeRefused, sms_code_send
 from civicloop.core.attachments.models import Attachment
 from civicloop.core.cases.access import may_see_contact
 from civicloop.core.cases.errors import CaseError
@@ -42,11 +42,11 @@ from civicloop.opinions.selectors_inbox import (
 )
 from civicloop.opinions.services import (
     INBOX_ACTIONS,
+    SUBMIT_PURPOSE,
     OpinionRefused,
     OpinionSubmission,
     opinion_act,
     opinion_citizen_rate,
-    opinion_code_send,
     opinion_submit,
     opinion_track_code_send,
     opinion_track_verify,
@@ -101,7 +101,9 @@ def opinion_submit_view(request: HttpRequest, slug: str) -> HttpResponse:
         form.is_valid()
         form.errors.clear()
         try:
-            opinion_code_send(phone=request.POST.get("phone", ""), ip=_client_ip(request))
+            sms_code_send(
+                phone=request.POST.get("phone", ""), ip=_client_ip(request), purpose=SUBMIT_PURPOSE
+            )
         except SmsCodeRefused as refused:
             form.add_error("phone", refused.message)
             return _submit_page(request, slug=slug, target=target, form=form, status=400)
@@ -150,7 +152,9 @@ def opinion_code_send_view(request: HttpRequest, slug: str) -> JsonResponse:
     """The "获取验证码" button (JavaScript): issue a code to the phone, within limits."""
     _target_or_404(slug)
     try:
-        opinion_code_send(phone=request.POST.get("phone", ""), ip=_client_ip(request))
+        sms_code_send(
+            phone=request.POST.get("phone", ""), ip=_client_ip(request), purpose=SUBMIT_PURPOSE
+        )
     except SmsCodeRefused as refused:
         status = 429 if refused.retry_after else 400
         return JsonResponse(

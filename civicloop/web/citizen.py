@@ -7,12 +7,9 @@ that is still open.
 
 from __future__ import annotations
 
-from uuid import uuid4
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -22,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from civicloop.core.accounts.services import (
     SmsCodeRefused,
     citizen_for_phone,
-    sms_code_issue,
+    sms_code_send,
     sms_code_verify,
 )
 from civicloop.core.cases import labels
@@ -30,7 +27,6 @@ from civicloop.core.cases.access import access_case_by_number, cases_visible_to
 from civicloop.core.cases.errors import CaseError
 from civicloop.core.cases.selectors import case_timeline
 from civicloop.core.cases.services import actions_available, transition
-from civicloop.core.outbox.services import OutboxDraft, outbox_enqueue_many
 
 SESSION_PHONE = "citizen_code_phone"
 PUBLIC_TIMELINE_ACTIONS = frozenset(
@@ -84,24 +80,9 @@ def citizen_login(request: HttpRequest) -> HttpResponse:
         phone_form = PhoneForm(request.POST)
         if phone_form.is_valid():
             try:
-                with transaction.atomic():
-                    phone, code = sms_code_issue(
-                        phone=phone_form.cleaned_data["phone"], ip=_client_ip(request)
-                    )
-                    outbox_enqueue_many(
-                        drafts=[
-                            OutboxDraft(
-                                "sms",
-                                {
-                                    "phone": phone,
-                                    "template": "verify_code",
-                                    "params": {"code": code},
-                                },
-                                # One message per issued code; the key holds no code.
-                                f"sms-code:{uuid4().hex}",
-                            )
-                        ]
-                    )
+                phone = sms_code_send(
+                    phone=phone_form.cleaned_data["phone"], ip=_client_ip(request)
+                )
             except SmsCodeRefused as refused:
                 phone_form.add_error("phone", refused.message)
             else:

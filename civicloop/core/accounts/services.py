@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
+from uuid import uuid4
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civicloop.core.accounts.crypto import lookup_digest
 from civicloop.core.accounts.models import ApiKey, SmsCode, User
+from civicloop.core.outbox.services import OutboxDraft, outbox_enqueue_many
 
 API_KEY_PREFIX = "cl"
 SMS_CODE_TTL = timedelta(minutes=5)
@@ -145,3 +147,22 @@ def citizen_for_phone(*, phone: str) -> User:
         user.set_unusable_password()
         user.save()
     return user
+
+
+def sms_code_send(*, phone: str, ip: str | None, purpose: str = "verify") -> str:
+    """Issue a code within the limits of sms_code_issue and write its SMS (template
+    verify_code) to the outbox in the same transaction, so a code exists only if its
+    message will go out. Returns the clean phone; raises SmsCodeRefused."""
+    with transaction.atomic():
+        clean, code = sms_code_issue(phone=phone, ip=ip, purpose=purpose)
+        outbox_enqueue_many(
+            drafts=[
+                OutboxDraft(
+                    "sms",
+                    {"phone": clean, "template": "verify_code", "params": {"code": code}},
+                    # One message per issued code; the key holds no code.
+                    f"sms-code:{uuid4().hex}",
+                )
+            ]
+        )
+    return clean
