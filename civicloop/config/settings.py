@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "civicloop.core.outbox",
     "civicloop.core.cases",
     "civicloop.opinions",
+    "civicloop.firelane",
     "civicloop.web",
     "civicloop.api",
 ]

@@ -449,6 +449,8 @@ def actions_available(*, case: Case, user: Any) -> list[Action]:
     standing = user_standing(user)
     out = []
     for act in template.actions_from(case.state):
+        if act.only_via:
+            continue
         if not actor_may(case=case, action=act, standing=standing):
             continue
         if Requires.PENDING_EXTENSION in act.requires and not case.data.get("pending_extension"):
@@ -474,6 +476,8 @@ class TransitionInput:
     merge_into: Case | None = None
     attachments: Sequence[Attachment] = ()
     data: dict[str, Any] = field(default_factory=dict)
+    # The module service taking the action, for actions with `only_via`.
+    via: str = ""
 
 
 def _check_requirements(*, act: Action, case: Case, given: TransitionInput) -> None:
@@ -537,6 +541,7 @@ def transition(
     idempotency_key: str | None = None,
     data: dict[str, Any] | None = None,
     now: datetime | None = None,
+    via: str = "",
 ) -> Case:
     """Take `action` on `case` as `actor`.
 
@@ -544,7 +549,8 @@ def transition(
     its state, check the actor may take it and that what it requires is given, apply its
     effects (holder, grade, rating, deadlines), end the current step and open the next,
     append the timeline entry, and write notifications to the outbox. Raises CaseError
-    and changes nothing when refused. With an `idempotency_key`, a repeated call (a
+    and changes nothing when refused. `actor=None` is the platform itself (a sweep, a
+    payment notification): it may take only actions whose `who` names SYSTEM. With an `idempotency_key`, a repeated call (a
     second tap) returns the case unchanged."""
     given = TransitionInput(
         note=clean_text(note),
@@ -555,6 +561,7 @@ def transition(
         merge_into=merge_into,
         attachments=attachments,
         data=dict(data or {}),
+        via=via,
     )
     return transition_many(
         [case], action, actor, given=given, idempotency_key=idempotency_key, now=now
@@ -590,9 +597,7 @@ def _transition_many(
 ) -> list[Case]:
     given = given or TransitionInput()
     now = now or timezone.now()
-    if actor is None:
-        raise CaseError(CaseErrorCode.FORBIDDEN)
-    standing = user_standing(actor)
+    standing = user_standing(actor) if actor is not None else None
     ids = [c.pk for c in cases]
     writer = _Writer(now=now)
     with transaction.atomic():
@@ -644,9 +649,9 @@ def _transition_many(
 def _apply(
     case: Case,
     action: str,
-    actor: User,
+    actor: User | None,
     *,
-    standing: Standing,
+    standing: Standing | None,
     given: TransitionInput,
     step: CaseStep | None,
     idempotency_key: str | None,
@@ -660,7 +665,12 @@ def _apply(
         raise CaseError(CaseErrorCode.UNKNOWN_ACTION) from None
     if case.state not in act.sources:
         raise CaseError(CaseErrorCode.INVALID_STATE)
-    if not actor_may(case=case, action=act, standing=standing):
+    if act.only_via and given.via != act.only_via:
+        raise CaseError(CaseErrorCode.FORBIDDEN)
+    if standing is None:
+        if Who.SYSTEM not in act.who:
+            raise CaseError(CaseErrorCode.FORBIDDEN)
+    elif not actor_may(case=case, action=act, standing=standing):
         raise CaseError(CaseErrorCode.FORBIDDEN)
     _check_requirements(act=act, case=case, given=given)
 
@@ -729,7 +739,7 @@ def _apply(
             assert given.due_at is not None
             case.data["pending_extension"] = {
                 "due_at": given.due_at.isoformat(),
-                "by": actor.pk,
+                "by": actor.pk if actor is not None else None,
                 "note": given.note,
             }
             entry_data["requested_due_at"] = given.due_at.isoformat()

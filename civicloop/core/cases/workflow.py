@@ -26,6 +26,10 @@ class Who(StrEnum):
     HOLDER_LEADER = "holder_leader"
     SUBMITTER = "submitter"  # the citizen who raised it
     ADMIN = "admin"
+    # The platform itself (a sweep, a payment notification), acting with no user: only
+    # actions that name SYSTEM may be taken with actor=None, and no user may take them
+    # unless they are named too.
+    SYSTEM = "system"
 
 
 class Requires(StrEnum):
@@ -85,6 +89,9 @@ class Action:
     primary: bool = False
     # Counted separately in the performance figures (返工率, 延期, 缓办 ...).
     counts_as: str = ""
+    # Taken only through the named module's own service, which checks and does what core
+    # cannot (the fire-lane evidence and notice); the generic pages and API never offer it.
+    only_via: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,23 @@
+"""Celery tasks of 生命通道; the embedded worker calls the same functions in-process.
+Each takes ids (or nothing), re-reads the database and is safe to repeat."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from civicloop.firelane import tracking
+
+PROCESS_TASK = "civicloop.firelane.tasks.sightings_process"
+SWEEP_TASK = "civicloop.firelane.tasks.firelane_sweep"
+
+
+@shared_task(name=PROCESS_TASK, acks_late=True, ignore_result=True)
+def sightings_process(limit: int = 200) -> int:
+    """Read the plates of stored sightings and merge them into stays (the hint after intake)."""
+    return tracking.sightings_process(limit=limit)
+
+
+@shared_task(name=SWEEP_TASK, acks_late=True, ignore_result=True)
+def firelane_sweep() -> int:
+    """Thresholds, ended stays, offline cameras, anything a lost hint missed."""
+    return tracking.firelane_sweep()

@@ -1,0 +1,136 @@
+"""The fire-lane workflow template: from the warning to the paid or dismissed notice.
+
+A case is opened when a stay reaches its site's warning threshold (T1). Everything
+that needs evidence or writes a notice is taken only through this module's services
+(`only_via="firelane"`), so the generic case pages can never skip the review that
+行政处罚法 第四十一条 requires before a camera-based notice goes out."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from civicloop.core.cases.workflow import (
+    Action,
+    Effect,
+    HolderKind,
+    Requires,
+    State,
+    Who,
+    WorkflowTemplate,
+)
+from civicloop.core.sla.policy import SLA
+
+WARNED, REVIEW, TO_POST, NOTICED, STATEMENT = (
+    "warned",
+    "review",
+    "to_post",
+    "noticed",
+    "statement",
+)
+MOVED, DISMISSED, PAID, CLOSED = "moved", "dismissed", "paid", "closed"
+
+_SYSTEM = frozenset({Who.SYSTEM})
+_OFFICER = frozenset({Who.OWNER, Who.ADMIN})
+VIA = "firelane"
+
+FIRELANE_FLOW = WorkflowTemplate(
+    code="firelane",
+    label=_("生命通道非现场执法"),
+    initial=WARNED,
+    states=(
+        State(WARNED, _("已提醒"), HolderKind.NONE),
+        State(REVIEW, _("待审核"), HolderKind.OWNER, SLA(1, "workday")),
+        State(TO_POST, _("待张贴告知单"), HolderKind.OWNER, SLA(1, "workday")),
+        State(NOTICED, _("已告知"), HolderKind.NONE),
+        State(STATEMENT, _("陈述申辩待复核"), HolderKind.OWNER, SLA(3, "workday")),
+        State(MOVED, _("已驶离"), HolderKind.NONE, terminal=True),
+        State(DISMISSED, _("不予处罚"), HolderKind.NONE, terminal=True),
+        State(PAID, _("已缴款"), HolderKind.NONE, terminal=True),
+        State(CLOSED, _("已结案"), HolderKind.NONE, terminal=True),
+    ),
+    actions=(
+        Action("moved", _("车辆已驶离"), frozenset({WARNED}), MOVED, _SYSTEM, only_via=VIA),
+        Action(
+            "evidence", _("证据已生成"), frozenset({WARNED}), REVIEW, _SYSTEM, only_via=VIA
+        ),
+        Action(
+            "approve",
+            _("审核通过，开具告知单"),
+            frozenset({REVIEW}),
+            NOTICED,
+            _OFFICER,
+            primary=True,
+            only_via=VIA,
+        ),
+        Action(
+            "approve_post",
+            _("审核通过，张贴告知单"),
+            frozenset({REVIEW}),
+            TO_POST,
+            _OFFICER,
+            primary=True,
+            only_via=VIA,
+        ),
+        Action(
+            "dismiss",
+            _("不予处罚"),
+            frozenset({REVIEW}),
+            DISMISSED,
+            _OFFICER,
+            frozenset({Requires.NOTE}),
+            (Effect.SET_RESULT,),
+            only_via=VIA,
+        ),
+        Action(
+            "posted",
+            _("已张贴告知单"),
+            frozenset({TO_POST}),
+            NOTICED,
+            _OFFICER,
+            primary=True,
+            only_via=VIA,
+        ),
+        Action(
+            "state_case",
+            _("当事人陈述申辩"),
+            frozenset({NOTICED}),
+            STATEMENT,
+            _SYSTEM,
+            frozenset({Requires.NOTE}),
+            only_via=VIA,
+        ),
+        Action(
+            "uphold",
+            _("申辩不成立，维持告知"),
+            frozenset({STATEMENT}),
+            NOTICED,
+            _OFFICER,
+            frozenset({Requires.NOTE}),
+            primary=True,
+            only_via=VIA,
+        ),
+        Action(
+            "accept_statement",
+            _("申辩成立，不予处罚"),
+            frozenset({STATEMENT}),
+            DISMISSED,
+            _OFFICER,
+            frozenset({Requires.NOTE}),
+            (Effect.SET_RESULT,),
+            only_via=VIA,
+        ),
+        Action(
+            "paid", _("已缴款"), frozenset({NOTICED, STATEMENT}), PAID, _SYSTEM, only_via=VIA
+        ),
+        Action(
+            "close",
+            _("结案"),
+            frozenset({NOTICED}),
+            CLOSED,
+            _OFFICER,
+            frozenset({Requires.NOTE}),
+            (Effect.SET_RESULT,),
+            only_via=VIA,
+        ),
+    ),
+)
