@@ -8,7 +8,9 @@ PYTEST_WORKERS ?= 2
 
 .PHONY: setup run test lint test-sqlite test-postgres bench clean
 
-setup: $(VENV)/.installed civicloop/locale/en/LC_MESSAGES/django.mo
+ECHARTS := build/vendor/echarts/echarts.min.js
+
+setup: $(VENV)/.installed civicloop/locale/en/LC_MESSAGES/django.mo $(ECHARTS)
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -17,15 +19,28 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+# JavaScript libraries come from the npm registry (package-lock.json) and are served from our
+# own static files: only the minified build and its licence, not the 60 MB of node_modules.
+$(ECHARTS): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required (Debian package npm)"; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	mkdir -p $(dir $@)
+	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE $(dir $@)
+
 civicloop/locale/en/LC_MESSAGES/django.mo: civicloop/locale/en/LC_MESSAGES/django.po $(VENV)/.installed
 	cd civicloop && ../$(BIN)/python ../manage.py compilemessages -v0
+
+# The demo also runs the 生命通道 camera simulator (ISAPI pushes; Frigate events over MQTT when a
+# broker answers on 127.0.0.1:1883) and the fake payment provider on 127.0.0.1:8765.
+DEMO_MQTT_URL := $(shell python3 -c "import socket; socket.create_connection(('127.0.0.1', 1883), 1)" 2>/dev/null && echo mqtt://127.0.0.1:1883)
 
 run: setup
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py collectstatic --noinput -v0
-	$(BIN)/python manage.py serve
+	FIRELANE_SIMULATOR=true PAYMENT_FAKE_SERVE=true FRIGATE_API_URL=http://127.0.0.1:8767 \
+	MQTT_URL=$${MQTT_URL:-$(DEMO_MQTT_URL)} $(BIN)/python manage.py serve
 
 lint: setup
 	$(BIN)/ruff check civicloop tests bench

@@ -26,12 +26,6 @@ from civicloop.api.intake import (
     submission_create,
 )
 from civicloop.api.presenters import case_detail, case_summary, channel_item
-from civicloop.api.ratelimit import (
-    SUBMISSIONS_PER_MINUTE,
-    RateLimitExceeded,
-    client_address,
-    rate_limit_hit,
-)
 from civicloop.api.schemas import (
     CaseCreatedOut,
     CaseDetailOut,
@@ -47,6 +41,12 @@ from civicloop.core.cases.access import access_case_by_number
 from civicloop.core.cases.errors import CaseError, CaseErrorCode
 from civicloop.core.cases.selectors import CaseFilters, case_list
 from civicloop.core.cases.services import transition
+from civicloop.core.ratelimit import (
+    SUBMISSIONS_PER_MINUTE,
+    RateLimitExceeded,
+    client_address,
+    rate_limit_hit,
+)
 from civicloop.core.units.models import Unit
 
 api = NinjaAPI(

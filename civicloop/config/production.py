@@ -22,3 +22,14 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+
+# Payments: the real provider only; its keys come from the environment.
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="alipay")
+if PAYMENT_PROVIDER != "alipay":
+    raise RuntimeError("PAYMENT_PROVIDER must be 'alipay' in production.")
+ALIPAY_APP_ID = require("ALIPAY_APP_ID")
+ALIPAY_APP_PRIVATE_KEY = require("ALIPAY_APP_PRIVATE_KEY")
+ALIPAY_PUBLIC_KEY = require("ALIPAY_PUBLIC_KEY")
+# The demo's stand-ins never run in production.
+FIRELANE_SIMULATOR = False
+PAYMENT_FAKE_SERVE = False

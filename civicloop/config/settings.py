@@ -137,6 +137,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+# JavaScript libraries from npm, copied out of node_modules by `make setup`.
+STATICFILES_DIRS = [("vendor/echarts", BASE_DIR / "build" / "vendor" / "echarts")]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
@@ -184,6 +186,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "civicloop.core.outbox.tasks.outbox_sweep", "schedule": 30.0},
     "sla-sweep": {"task": "civicloop.core.cases.tasks.sla_sweep", "schedule": 60.0},
+    "firelane-sweep": {"task": "civicloop.firelane.tasks.firelane_sweep", "schedule": 15.0},
     "attachments-orphans": {
         "task": "civicloop.core.attachments.tasks.attachments_sweep_orphans",
         "schedule": 3600.0,
@@ -244,3 +247,76 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "WARNING"},
     },
 }
+
+# ---------------------------------------------------------------------------
+# Camera intake (生命通道): ISAPI push, Frigate over MQTT, the JSON API.
+# ---------------------------------------------------------------------------
+# MQTT broker of the Frigate consumer; empty = no consumer. mqtt://[user:pass@]host:1883
+MQTT_URL = env.str("MQTT_URL", default="")
+FRIGATE_EVENTS_TOPIC = env.str("FRIGATE_EVENTS_TOPIC", default="frigate/events")
+# Frigate's HTTP API, for /api/events/<id>/snapshot.jpg; empty = store without images.
+FRIGATE_API_URL = env.str("FRIGATE_API_URL", default="").rstrip("/")
+FRIGATE_SNAPSHOT_TIMEOUT_S = env.float("FRIGATE_SNAPSHOT_TIMEOUT_S", default=2.0)
+# Frigate object labels that are vehicles we record (comma separated).
+FRIGATE_VEHICLE_LABELS = env.list("FRIGATE_VEHICLE_LABELS", default=["car"])
+# A fixed client id with a persistent session: the broker keeps QoS 1 messages while we are down.
+FIRELANE_MQTT_CLIENT_ID = env.str("FIRELANE_MQTT_CLIENT_ID", default="civicloop-firelane-intake")
+FIRELANE_MQTT_BATCH = env.int("FIRELANE_MQTT_BATCH", default=500)
+# Largest camera push (XML + pictures, or the JSON form) accepted, in bytes.
+FIRELANE_INTAKE_MAX_BYTES = env.int("FIRELANE_INTAKE_MAX_BYTES", default=4 * 1024 * 1024)
+# Events stamped later than now + this (after the camera's known clock offset) are refused.
+FIRELANE_MAX_FUTURE_S = env.int("FIRELANE_MAX_FUTURE_S", default=300)
+# Events older than this are refused: a stay that old can no longer be enforced.
+FIRELANE_MAX_LATE_S = env.int("FIRELANE_MAX_LATE_S", default=2 * 24 * 3600)
+# Beyond its known offset, a camera clock this far from our receipt time is flagged clock_skew.
+FIRELANE_CLOCK_SKEW_S = env.int("FIRELANE_CLOCK_SKEW_S", default=180)
+# A camera's online mark and last_seen_at are written at most this often (a hot row otherwise).
+FIRELANE_LAST_SEEN_EVERY_S = env.int("FIRELANE_LAST_SEEN_EVERY_S", default=10)
+
+# ------------------------------------------------------------------------------------------
+# Payments (生命通道): online payment of fire-lane notices (civicloop.firelane.payments).
+# "fake" is the loopback Alipay stand-in (`manage.py payment_fake`) with development keys
+# kept in PAYMENT_FAKE_KEYS_FILE; "alipay" is Alipay's OpenAPI with RSA2 keys from the
+# environment only.
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="fake")
+ALIPAY_GATEWAY = env.str("ALIPAY_GATEWAY", default="https://openapi.alipay.com/gateway.do")
+ALIPAY_APP_ID = env.str("ALIPAY_APP_ID", default="")
+ALIPAY_APP_PRIVATE_KEY = env.str("ALIPAY_APP_PRIVATE_KEY", default="")
+ALIPAY_PUBLIC_KEY = env.str("ALIPAY_PUBLIC_KEY", default="")
+ALIPAY_TIMEOUT_SECONDS = env.float("ALIPAY_TIMEOUT_SECONDS", default=10.0)
+PAYMENT_FAKE_URL = env.str("PAYMENT_FAKE_URL", default="http://127.0.0.1:8765").rstrip("/")
+PAYMENT_FAKE_KEYS_FILE = Path(
+    env.str("PAYMENT_FAKE_KEYS_FILE", default="") or VAR_DIR / "payment-fake-keys.json"
+)
+# ------------------------------------------------------------------------------ end Payments
+
+# ---------------------------------------------------------------------------------------------
+# Vehicle registry (生命通道)
+# Owners of plates come from the local mirror (loaded by `manage.py import_registry`) and, on a
+# mirror miss, from the provincial query interface when its URL is set. Empty URL: mirror only.
+VEHICLE_REGISTRY_URL = env.str("VEHICLE_REGISTRY_URL", default="")
+VEHICLE_REGISTRY_APP_KEY = env.str("VEHICLE_REGISTRY_APP_KEY", default="")
+VEHICLE_REGISTRY_SECRET = env.str("VEHICLE_REGISTRY_SECRET", default="")
+VEHICLE_REGISTRY_CONNECT_TIMEOUT = env.float("VEHICLE_REGISTRY_CONNECT_TIMEOUT", default=2.0)
+VEHICLE_REGISTRY_READ_TIMEOUT = env.float("VEHICLE_REGISTRY_READ_TIMEOUT", default=5.0)
+# Retries after a connect error or HTTP 502/503/504, with exponential back-off from BACKOFF.
+VEHICLE_REGISTRY_RETRIES = env.int("VEHICLE_REGISTRY_RETRIES", default=2)
+VEHICLE_REGISTRY_BACKOFF_SECONDS = env.float("VEHICLE_REGISTRY_BACKOFF_SECONDS", default=0.2)
+# Circuit breaker: after this many failed lookups in a row, fail fast for RESET seconds.
+VEHICLE_REGISTRY_BREAKER_FAILURES = env.int("VEHICLE_REGISTRY_BREAKER_FAILURES", default=5)
+VEHICLE_REGISTRY_BREAKER_RESET_SECONDS = env.float(
+    "VEHICLE_REGISTRY_BREAKER_RESET_SECONDS", default=60.0
+)
+# --------------------------------------------------------------------------- end vehicle registry
+
+# ---------------------------------------------------------------------------------------------
+# 生命通道 (fire lanes): notices and the demo's camera simulator
+# The fine an officer's approval proposes by default, in fen (消防法 第六十条: at most ¥500
+# for an individual; the officer may change it within that range).
+FIRELANE_FINE_DEFAULT_FEN = env.int("FIRELANE_FINE_DEFAULT_FEN", default=20000)
+# How long the owner's SMS link to the notice works.
+FIRELANE_LINK_TTL_DAYS = env.int("FIRELANE_LINK_TTL_DAYS", default=30)
+# `make run` turns the camera simulator on: real plate photos replayed as camera events.
+FIRELANE_SIMULATOR = env.bool("FIRELANE_SIMULATOR", default=False)
+# `make run` also serves the fake payment provider at PAYMENT_FAKE_URL (PAYMENT_PROVIDER=fake).
+PAYMENT_FAKE_SERVE = env.bool("PAYMENT_FAKE_SERVE", default=False)

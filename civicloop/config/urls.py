@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("civicloop.opinions.public_urls")),
+    path("", include("civicloop.firelane.urls")),
     path("", include("civicloop.api.urls")),
     path("", include("civicloop.opinions.urls")),
     path("", include("civicloop.web.urls")),

@@ -134,7 +134,7 @@ def demo_city_build(*, log: Callable[[str], None] = lambda _m: None) -> list[Dem
             report = units_import_csv(stream=f)
         log(f"units: {report.created} created, {report.unchanged + report.updated} present")
         for login in DEMO_LOGINS:
-            _demo_user(login)
+            demo_user_ensure(login)
         # Every town office, station and department gets a leader account so reminders
         # and escalations have a DingTalk recipient in the demo.
         for unit in Unit.objects.filter(kind__in=["town_office", "department", "station"]):
@@ -155,7 +155,7 @@ def demo_city_build(*, log: Callable[[str], None] = lambda _m: None) -> list[Dem
     return list(DEMO_LOGINS)
 
 
-def _demo_user(login: DemoLogin) -> User:
+def demo_user_ensure(login: DemoLogin) -> User:
     user = User.objects.filter(username=login.username).first()
     if user is None:
         user = User(

@@ -55,6 +55,10 @@ _nav_items: list[NavItem] = []
 _event_labels: dict[str, str | Promise] = {}
 # Modules add their demo data after core's demo city is built (`manage.py load_demo`).
 _demo_loaders: list[tuple[str, Callable[[Callable[[str], None]], None]]] = []
+# Long-running parts a module runs beside the web server in `manage.py serve` (an MQTT
+# consumer, the demo's camera simulator). Each starter reads its own settings and returns
+# None when it has nothing to run.
+_background: list[tuple[str, Callable[[], Any]]] = []
 
 
 def register_workflow(template: WorkflowTemplate) -> None:
@@ -94,6 +98,16 @@ def register_demo_loader(name: str, loader: Callable[[Callable[[str], None]], No
 
 def demo_loaders() -> list[tuple[str, Callable[[Callable[[str], None]], None]]]:
     return list(_demo_loaders)
+
+
+def register_background(name: str, starter: Callable[[], Any]) -> None:
+    """`starter()` starts a daemon thread (or returns None) and returns at once."""
+    if all(existing != name for existing, _ in _background):
+        _background.append((name, starter))
+
+
+def background_starters() -> list[tuple[str, Callable[[], Any]]]:
+    return list(_background)
 
 
 def register_event_label(code: str, label: str | Promise) -> None:

@@ -44,6 +44,12 @@ class FirelaneScope:
             q |= Q(area__path__startswith=path)
         return Site.objects.filter(q)
 
+    def review_sites(self) -> QuerySet[Site]:
+        """The sites whose cases this scope reviews."""
+        if self.is_admin:
+            return Site.objects.all()
+        return Site.objects.filter(enforcement_unit_id__in=self.review_unit_ids)
+
     def reviews_site(self, site: Site) -> bool:
         return self.is_admin or site.enforcement_unit_id in self.review_unit_ids
 
@@ -54,12 +60,12 @@ def firelane_scope_for(*, user: Any) -> FirelaneScope:
     standing = user_standing(user)
     review = frozenset(
         pk
-        for pk in Site.objects.values_list("enforcement_unit_id", flat=True).distinct()
+        for pk in Site.objects.order_by().values_list("enforcement_unit_id", flat=True).distinct()
         if standing.has_role_in(pk, *REVIEW_ROLES)
     )
     managed = frozenset(
         pk
-        for pk in Site.objects.values_list("unit_id", flat=True).distinct()
+        for pk in Site.objects.order_by().values_list("unit_id", flat=True).distinct()
         if standing.has_role_in(pk)
     )
     return FirelaneScope(standing.is_admin, review, managed, standing.area_paths)

@@ -60,7 +60,9 @@ class Site(models.Model):
         _("提醒阈值（秒）"), default=300, help_text=_("车辆停留达到该时长时短信提醒车主（T1）。")
     )
     notice_after_s = models.PositiveIntegerField(
-        _("告知阈值（秒）"), default=1800, help_text=_("停留达到该时长时生成证据，待执法人员审核（T2）。")
+        _("告知阈值（秒）"),
+        default=1800,
+        help_text=_("停留达到该时长时生成证据，待执法人员审核（T2）。"),
     )
     gap_s = models.PositiveIntegerField(
         _("容许间隔（秒）"),
@@ -195,6 +197,9 @@ class Sighting(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.camera_id}:{self.event_key}"
+
 
 class IntakeRefusal(models.Model):
     """Refused camera events, counted per day, source, reason and claimed serial."""
@@ -213,6 +218,9 @@ class IntakeRefusal(models.Model):
                 fields=["day", "source", "reason", "serial"], name="refusal_counter"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.source} {self.reason} ×{self.count}"
 
 
 class Exemption(models.Model):
@@ -238,6 +246,9 @@ class Exemption(models.Model):
     class Meta:
         verbose_name = _("豁免")
         verbose_name_plural = _("豁免")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.plate}".strip()
 
 
 class Stay(models.Model):
@@ -268,6 +279,9 @@ class Stay(models.Model):
             models.Index(fields=["site", "started_at"], name="stay_site_day"),
         ]
 
+    def __str__(self) -> str:
+        return f"stay {self.pk} lane {self.lane_id}"
+
     @property
     def duration_s(self) -> int:
         return int((self.last_seen_at - self.started_at).total_seconds())
@@ -283,6 +297,9 @@ class Owner(models.Model):
     source = models.CharField(max_length=16, blank=True, default="")  # mirror | provincial
     looked_up_at = models.DateTimeField(default=timezone.now)
 
+    def __str__(self) -> str:
+        return f"owner of stay {self.stay_id}"
+
 
 def new_token_nonce() -> str:
     return secrets.token_urlsafe(12)
@@ -295,7 +312,9 @@ class Notice(models.Model):
         SMS = "sms", _("短信送达")
         POSTED = "posted", _("张贴送达")
 
-    case = models.OneToOneField("cases.Case", on_delete=models.PROTECT, related_name="firelane_notice")
+    case = models.OneToOneField(
+        "cases.Case", on_delete=models.PROTECT, related_name="firelane_notice"
+    )
     stay = models.OneToOneField(Stay, on_delete=models.PROTECT, related_name="notice")
     number = models.CharField(_("告知单编号"), max_length=40, unique=True)
     plate = models.CharField(_("车牌"), max_length=16)
@@ -318,6 +337,9 @@ class Notice(models.Model):
     class Meta:
         verbose_name = _("告知单")
         verbose_name_plural = _("告知单")
+
+    def __str__(self) -> str:
+        return self.number
 
 
 class Payment(models.Model):
@@ -344,31 +366,63 @@ class Payment(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return self.out_trade_no
+
 
 class VehicleRecord(models.Model):
     """The local mirror of the provincial vehicle registry (loaded by import_registry).
 
-    Owner name and phone are stored encrypted; the plate is the lookup key."""
+    One row per registered vehicle: the plate (号牌号码 hphm) and its kind (号牌种类 hpzl,
+    GA 24.7 code). Owner name and phone are never stored in clear: `owner_sealed` holds
+    both, sealed with AES-256-GCM and bound to the plate (civicloop.firelane.vehicles.crypto).
+    The table is replaced as a whole by each full export; nothing references its rows."""
 
-    plate = models.CharField(max_length=16, unique=True)
-    color = models.CharField(max_length=8, blank=True, default="")
-    vehicle_kind = models.CharField(max_length=32, blank=True, default="")
-    owner_name = models.TextField(blank=True, default="")
-    owner_phone = models.TextField(blank=True, default="")
-    batch = models.CharField(max_length=64, blank=True, default="")
+    # On PostgreSQL the column has the "C" collation (migration 0002_vehicles): byte-wise
+    # comparison makes the 20-million-row index build three times faster.
+    plate = models.CharField(_("号牌号码"), max_length=16)
+    plate_kind = models.CharField(_("号牌种类"), max_length=2)
+    owner_sealed = models.TextField()
 
     class Meta:
         verbose_name = _("车辆登记镜像")
         verbose_name_plural = _("车辆登记镜像")
+        constraints = [
+            # The same number can be issued under two kinds (e.g. 01 and 02): the pair is
+            # the registry's key; lookups by plate alone use the index's leading column.
+            models.UniqueConstraint(fields=["plate", "plate_kind"], name="vehicle_plate_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"vehicle {self.pk}"
 
 
 class RegistryImport(models.Model):
-    """Progress of one registry CSV import, so an interrupted import resumes."""
+    """Progress of one registry CSV import, so an interrupted import resumes where it
+    stopped and a finished file is not imported twice.
+
+    `file_sha256` identifies the file by a quick fingerprint (SHA-256 over its size,
+    modification time and first and last MiB), not by hashing every byte of a 1 GB export."""
+
+    class State(models.TextChoices):
+        LOADING = "loading", _("导入中")
+        DONE = "done", _("已完成")
+        ABANDONED = "abandoned", _("已放弃")
 
     file_sha256 = models.CharField(max_length=64, unique=True)
     file_name = models.CharField(max_length=255)
     file_size = models.PositiveBigIntegerField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.LOADING)
     bytes_done = models.PositiveBigIntegerField(default=0)
     rows_done = models.PositiveBigIntegerField(default=0)
+    rows_bad = models.PositiveBigIntegerField(default=0)
+    # Bad rows per reason ("columns", "plate", "kind", "encoding"), for the final report.
+    bad_reasons = models.JSONField(default=dict, blank=True)
+    rows_duplicate = models.PositiveBigIntegerField(default=0)
+    # HKDF salt of this import's data key (hex): not secret, needed to resume sealing.
+    key_salt = models.CharField(max_length=32, default="")
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.file_name

@@ -50,9 +50,7 @@ FIRELANE_FLOW = WorkflowTemplate(
     ),
     actions=(
         Action("moved", _("车辆已驶离"), frozenset({WARNED}), MOVED, _SYSTEM, only_via=VIA),
-        Action(
-            "evidence", _("证据已生成"), frozenset({WARNED}), REVIEW, _SYSTEM, only_via=VIA
-        ),
+        Action("evidence", _("证据已生成"), frozenset({WARNED}), REVIEW, _SYSTEM, only_via=VIA),
         Action(
             "approve",
             _("审核通过，开具告知单"),
@@ -119,9 +117,7 @@ FIRELANE_FLOW = WorkflowTemplate(
             (Effect.SET_RESULT,),
             only_via=VIA,
         ),
-        Action(
-            "paid", _("已缴款"), frozenset({NOTICED, STATEMENT}), PAID, _SYSTEM, only_via=VIA
-        ),
+        Action("paid", _("已缴款"), frozenset({NOTICED, STATEMENT}), PAID, _SYSTEM, only_via=VIA),
         Action(
             "close",
             _("结案"),

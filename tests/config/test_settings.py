@@ -15,6 +15,9 @@ PRODUCTION_ENV = {
     "FIELD_ENCRYPTION_KEY": "q2dMUSOnWXDYr4FlSmO8ykf9g5VoE2nN7m8T8uqQYr0=",
     "ALLOWED_HOSTS": "civicloop.example.gov.cn",
     "SITE_URL": "https://civicloop.example.gov.cn",
+    "ALIPAY_APP_ID": "2021000000000000",
+    "ALIPAY_APP_PRIVATE_KEY": "stand-in",
+    "ALIPAY_PUBLIC_KEY": "stand-in",
 }
 
 
@@ -49,3 +52,9 @@ def test_production_settings_pass_the_deploy_check() -> None:
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_refuses_the_fake_payment_provider() -> None:
+    result = manage("check", env={**PRODUCTION_ENV, "PAYMENT_PROVIDER": "fake"})
+    assert result.returncode != 0
+    assert "PAYMENT_PROVIDER must be 'alipay'" in result.stderr

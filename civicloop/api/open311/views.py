@@ -37,16 +37,16 @@ from civicloop.api.open311.selectors import (
     open311_channels,
     public_requests,
 )
-from civicloop.api.ratelimit import (
+from civicloop.core import registry
+from civicloop.core.accounts.services import api_key_authenticate
+from civicloop.core.cases.errors import CaseError, CaseErrorCode
+from civicloop.core.cases.models import Case
+from civicloop.core.ratelimit import (
     SUBMISSIONS_PER_MINUTE,
     RateLimitExceeded,
     client_address,
     rate_limit_hit,
 )
-from civicloop.core import registry
-from civicloop.core.accounts.services import api_key_authenticate
-from civicloop.core.cases.errors import CaseError, CaseErrorCode
-from civicloop.core.cases.models import Case
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-01-01T00:00:00+08:00"

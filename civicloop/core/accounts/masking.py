@@ -21,3 +21,12 @@ def mask_name(name: str | None) -> str:
     if len(name) == 1:
         return "*"
     return name[0] + "*" * (len(name) - 1)
+
+
+def mask_plate(plate: str | None) -> str:
+    """浙J12345 -> 浙J·1***5: the region stays readable, the vehicle does not."""
+    if not plate:
+        return ""
+    if len(plate) < 5:
+        return plate[:1] + "*" * (len(plate) - 1)
+    return f"{plate[:2]}·{plate[2]}{'*' * (len(plate) - 4)}{plate[-1]}"

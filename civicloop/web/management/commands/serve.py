@@ -15,12 +15,23 @@ logger = logging.getLogger("civicloop.serve")
 
 
 def _start_embedded_worker(worker: Any) -> None:  # gunicorn hook: (worker)
-    if settings.WORKER_MODE != "embedded":
-        return
-    from civicloop.core.jobs.embedded import start_embedded_worker
+    from civicloop.core import registry
 
-    start_embedded_worker()
-    logger.info("embedded worker and scheduler started")
+    if settings.WORKER_MODE == "embedded":
+        from civicloop.core.jobs.embedded import start_embedded_worker
+
+        start_embedded_worker()
+        logger.info("embedded worker and scheduler started")
+    # The modules' long-running parts (MQTT intake, the demo simulator) run here only with
+    # one worker process: each is a single consumer. With more processes, run their own
+    # commands (e.g. `manage.py firelane_mqtt`) beside the server instead.
+    if getattr(getattr(worker, "cfg", None), "workers", 1) == 1:
+        for name, starter in registry.background_starters():
+            try:
+                if starter() is not None:
+                    logger.info("%s started", name)
+            except Exception:
+                logger.exception("%s did not start", name)
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]

@@ -1,0 +1,210 @@
+"""Hikvision ISAPI ANPR pushes: the multipart body a camera posts to its alarm server.
+
+The body is multipart/form-data: first an XML part (`EventNotificationAlert`, in the
+`http://www.hikvision.com/ver20/XMLSchema` or `http://www.isapi.org/ver20/XMLSchema`
+namespace, part name varying by firmware: "anpr.xml", "MoveDetection.xml", "xml_file"),
+then one part per picture, named after the `fileName` the XML's `pictureInfoList` gives
+(`detectionPicture.jpg`: the scene; `licensePlatePicture.jpg`: the plate crop).
+
+Within `ANPR`: `licensePlate`, `plateColor`, `confidenceLevel` (0-100) and, on the
+detection picture's `pictureInfo`, `plateRect` (X, Y, width, height, normalised to 0-1000
+as ISAPI does for rectangles; values beyond 1000 are taken as pixels of the picture).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from xml.etree.ElementTree import Element, ParseError
+
+from django.utils import timezone
+
+from civicloop.firelane.intake.events import (
+    CameraEvent,
+    IntakeError,
+    Refusal,
+    color_from_camera,
+)
+
+try:  # defusedxml refuses DTDs, entities and external references outright.
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring as _xml_fromstring
+
+    def _xml_parse(data: bytes) -> Element:
+        return _xml_fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+
+except ImportError:  # pragma: no cover - the same refusal with the standard library
+    from xml.etree.ElementTree import XMLParser
+
+    class DefusedXmlException(ValueError):  # type: ignore[no-redef]
+        pass
+
+    def _refuse(*_args: object) -> None:
+        raise DefusedXmlException("DTDs and entities are not accepted")
+
+    def _xml_parse(data: bytes) -> Element:
+        parser = XMLParser()  # noqa: S314 - DTDs and entities are refused below
+        expat = parser.parser  # type: ignore[attr-defined]
+        for handler in (
+            "StartDoctypeDeclHandler",
+            "EntityDeclHandler",
+            "UnparsedEntityDeclHandler",
+            "ExternalEntityRefHandler",
+        ):
+            setattr(expat, handler, _refuse)
+        parser.feed(data)
+        return parser.close()
+
+
+DETECTION_PICTURE = "detectionPicture.jpg"
+PLATE_PICTURE = "licensePlatePicture.jpg"
+# What Chinese Hikvision firmware writes as the plate when it read none.
+NO_PLATE_TEXTS = frozenset({"无车牌", "车牌", "unknown", "none", "noplate"})
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One part of the multipart body, as received."""
+
+    name: str
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _strip_namespaces(root: Element) -> Element:
+    # Both Hikvision namespaces (and none, on old firmware) occur; we match local names.
+    for element in root.iter():
+        element.tag = _local(element.tag)
+    return root
+
+
+def _text(element: Element | None, path: str) -> str:
+    if element is None:
+        return ""
+    found = element.find(path)
+    return (found.text or "").strip() if found is not None else ""
+
+
+def _is_xml(part: Part) -> bool:
+    names = (part.name.lower(), part.filename.lower())
+    if any(n.endswith(".xml") for n in names) or "xml" in part.content_type.lower():
+        return True
+    return part.data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<"
+
+
+def _picture(parts: Sequence[Part], file_name: str) -> bytes | None:
+    for part in parts:
+        if file_name in (part.name, part.filename.rsplit("/", 1)[-1]):
+            return part.data
+    return None
+
+
+def _camera_time(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise IntakeError(Refusal.MALFORMED, f"dateTime {value[:40]!r} is not ISO 8601") from exc
+    if timezone.is_naive(moment):
+        # Firmware without a time zone setting sends local time: the city's.
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+def _plate_box(
+    info: Element | None,
+) -> tuple[tuple[float, float, float, float] | None, tuple[float, float, float, float] | None]:
+    rect = info.find("plateRect") if info is not None else None
+    if rect is None:
+        return None, None
+    try:
+        x, y, w, h = (float(_text(rect, k) or "nan") for k in ("X", "Y", "width", "height"))
+    except ValueError:
+        return None, None
+    if not all(v >= 0 for v in (x, y, w, h)) or w <= 0 or h <= 0:
+        return None, None
+    if max(x + w, y + h) <= 1000:
+        return (x / 1000, y / 1000, min((x + w) / 1000, 1.0), min((y + h) / 1000, 1.0)), None
+    return None, (x, y, x + w, y + h)
+
+
+def isapi_parts_parse(*, serial: str, parts: Sequence[Part]) -> CameraEvent:
+    """The `CameraEvent` of one ANPR push, or IntakeError (malformed, not_anpr, missing_image).
+
+    The event key is the alert's UUID when the camera sends one (a resend keeps it); else a
+    digest of dateTime, licensePlate, channelID and the detection picture's bytes."""
+    xml_part = next((p for p in parts if _is_xml(p)), None)
+    if xml_part is None:
+        raise IntakeError(Refusal.MALFORMED, "no XML part")
+    try:
+        root = _strip_namespaces(_xml_parse(xml_part.data))
+    except DefusedXmlException as exc:
+        raise IntakeError(Refusal.MALFORMED, f"XML refused: {exc}") from exc
+    except (ParseError, ValueError) as exc:
+        raise IntakeError(Refusal.MALFORMED, f"XML not well-formed: {exc}") from exc
+    if root.tag != "EventNotificationAlert":
+        raise IntakeError(Refusal.MALFORMED, f"root element {root.tag[:40]} is not an alert")
+    event_type = _text(root, "eventType")
+    anpr = root.find("ANPR")
+    if event_type.upper() != "ANPR" or anpr is None:
+        raise IntakeError(Refusal.NOT_ANPR, f"eventType {event_type[:40]!r}")
+    date_time = _text(root, "dateTime")
+    if not date_time:
+        raise IntakeError(Refusal.MALFORMED, "no dateTime")
+    camera_time = _camera_time(date_time)
+
+    infos = anpr.findall("pictureInfoList/pictureInfo")
+    listed = {_text(i, "fileName") or f"{_text(i, 'type')}.jpg": i for i in infos}
+    detection_info = next(
+        (i for name, i in listed.items() if name == DETECTION_PICTURE), None
+    ) or next((i for i in infos if _text(i, "type") == "detectionPicture"), None)
+    scene = _picture(parts, DETECTION_PICTURE)
+    if scene is None:
+        raise IntakeError(Refusal.MISSING_IMAGE, f"no {DETECTION_PICTURE} part")
+    plate_jpeg = _picture(parts, PLATE_PICTURE)
+    for name in listed:
+        if name.endswith(".jpg") and _picture(parts, name) is None:
+            raise IntakeError(Refusal.MISSING_IMAGE, f"listed picture {name[:60]} not sent")
+
+    plate = _text(anpr, "licensePlate")
+    if plate.lower() in NO_PLATE_TEXTS:
+        plate = ""
+    if len(plate) > 16:
+        raise IntakeError(Refusal.MALFORMED, "licensePlate longer than 16 characters")
+    confidence: float | None = None
+    level = _text(anpr, "confidenceLevel")
+    if level:
+        try:
+            confidence = min(max(float(level) / 100.0, 0.0), 1.0)
+        except ValueError as exc:
+            raise IntakeError(Refusal.MALFORMED, "confidenceLevel is not a number") from exc
+    box, box_px = _plate_box(detection_info)
+
+    uuid = _text(root, "UUID")[:100]
+    if uuid:
+        key = f"isapi:{uuid}"
+    else:
+        digest = hashlib.sha256()
+        for piece in (date_time, plate, _text(root, "channelID")):
+            digest.update(piece.encode() + b"\x00")
+        digest.update(hashlib.sha256(scene).digest())
+        key = f"isapi-d:{digest.hexdigest()}"
+    return CameraEvent(
+        source="isapi",
+        serial=serial,
+        event_key=key,
+        camera_time=camera_time,
+        plate=plate,
+        color=color_from_camera(_text(anpr, "plateColor")),
+        confidence=confidence,
+        scene_jpeg=scene,
+        plate_jpeg=plate_jpeg,
+        box=box,
+        box_px=box_px,
+    )

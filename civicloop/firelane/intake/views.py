@@ -1,0 +1,118 @@
+"""HTTP ways in: the Hikvision ISAPI push and our JSON form. Thin: check the size, parse,
+call `sightings_record`, answer. Bad input is a 4xx with a JSON reason, never a 500."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
+from django.http import HttpRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from civicloop.core.accounts.services import api_key_authenticate
+from civicloop.firelane.intake.events import (
+    HTTP_STATUS,
+    CameraEvent,
+    IntakeError,
+    Outcome,
+    RecordOutcome,
+    Refusal,
+)
+from civicloop.firelane.intake.isapi import Part, isapi_parts_parse
+from civicloop.firelane.intake.jsonapi import json_event_parse
+from civicloop.firelane.intake.services import RefusalNote, intake_refusals_count, sightings_record
+
+logger = logging.getLogger(__name__)
+
+
+def _refused(*, source: str, serial: str, error: IntakeError) -> JsonResponse:
+    intake_refusals_count(notes=[RefusalNote(source, error.reason, serial, error.detail)])
+    return JsonResponse(
+        {"status": "refused", "reason": str(error.reason), "detail": error.detail},
+        status=HTTP_STATUS.get(error.reason, 400),
+    )
+
+
+def _answer(outcome: RecordOutcome) -> JsonResponse:
+    body: dict[str, object] = {"status": str(outcome.outcome), "event_key": outcome.event_key}
+    if outcome.outcome is Outcome.REFUSED:
+        body.update(reason=outcome.reason, detail=outcome.detail)
+    else:
+        body["sighting"] = outcome.sighting_id
+    return JsonResponse(body, status=outcome.http_status)
+
+
+def _check_length(request: HttpRequest) -> None:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError as exc:
+        raise IntakeError(Refusal.MALFORMED, "bad Content-Length") from exc
+    if length > settings.FIRELANE_INTAKE_MAX_BYTES:
+        raise IntakeError(Refusal.TOO_LARGE, f"{length} bytes")
+
+
+def _multipart_parts(request: HttpRequest) -> list[Part]:
+    if not (request.content_type or "").startswith("multipart/"):
+        raise IntakeError(Refusal.MALFORMED, "expected multipart/form-data")
+    try:
+        fields, files = request.POST, request.FILES
+    except RequestDataTooBig as exc:
+        raise IntakeError(Refusal.TOO_LARGE, "body too large") from exc
+    except (MultiPartParserError, TooManyFieldsSent, TooManyFilesSent, SuspiciousOperation) as exc:
+        raise IntakeError(Refusal.MALFORMED, f"bad multipart body: {exc}") from exc
+    parts: list[Part] = []
+    # Parts without a file name arrive as text fields (firmware differs on that).
+    for name, values in fields.lists():
+        parts.extend(Part(name, "", "text/xml", v.encode()) for v in values)
+    for name, uploads in files.lists():
+        for upload in uploads:
+            data = upload.read()
+            if len(data) > settings.FIRELANE_INTAKE_MAX_BYTES:
+                raise IntakeError(Refusal.TOO_LARGE, f"part {name[:40]}")
+            parts.append(Part(name, upload.name or "", upload.content_type or "", data))
+    return parts
+
+
+@csrf_exempt
+@require_POST
+def isapi_push(request: HttpRequest, serial: str) -> JsonResponse:
+    """POST /intake/isapi/<serial>/: one ANPR alert from the Hikvision camera `serial`."""
+    event: CameraEvent
+    try:
+        _check_length(request)
+        event = isapi_parts_parse(serial=serial, parts=_multipart_parts(request))
+    except IntakeError as error:
+        return _refused(source="isapi", serial=serial, error=error)
+    outcome = sightings_record(events=[event], remote_addr=request.META.get("REMOTE_ADDR"))[0]
+    return _answer(outcome)
+
+
+@csrf_exempt
+@require_POST
+def json_event_push(request: HttpRequest) -> JsonResponse:
+    """POST /intake/events/: one event in our JSON form, with `Authorization: Bearer <key>`."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or api_key_authenticate(raw=token.strip() or None) is None:
+        return _refused(
+            source="api",
+            serial="",
+            error=IntakeError(Refusal.UNAUTHORIZED, "missing or invalid API key"),
+        )
+    try:
+        _check_length(request)
+        event = json_event_parse(body=request.body)
+    except RequestDataTooBig:
+        return _refused(source="api", serial="", error=IntakeError(Refusal.TOO_LARGE, "body"))
+    except IntakeError as error:
+        return _refused(source="api", serial="", error=error)
+    # The API key stands for the sender; the camera's address list is for direct pushes.
+    return _answer(sightings_record(events=[event], remote_addr=None)[0])

@@ -1,0 +1,307 @@
+"""The officer's review and the notice (告知单): approve or dismiss, the owner's signed
+link, their statement (陈述申辩), and the case closing when the fine is paid.
+
+No notice goes out without an officer's review of the evidence (行政处罚法 第四十一条:
+facts recorded by electronic monitoring must be reviewed for completeness and accuracy,
+and the party told promptly and allowed to state their case).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext as _g
+from django.utils.translation import gettext_lazy as _
+
+from civicloop.core.accounts.models import User
+from civicloop.core.cases.models import Case
+from civicloop.core.cases.services import case_numbers_allocate, clean_text, transition
+from civicloop.core.outbox.services import OutboxDraft, outbox_enqueue_many
+from civicloop.firelane.access import firelane_scope_for
+from civicloop.firelane.models import Notice, Owner, Payment, Stay
+from civicloop.firelane.payments.provider import fen_to_yuan
+from civicloop.firelane.workflow import NOTICED, REVIEW, STATEMENT, TO_POST, VIA
+
+logger = logging.getLogger(__name__)
+
+FIRE_LANE_FINE_MAX_INDIVIDUAL_YUAN = 500  # 消防法 第六十条第二款: 个人 警告或者五百元以下罚款
+LEGAL_BASIS = (
+    "《中华人民共和国消防法》第二十八条：任何单位、个人不得占用、堵塞、封闭消防车通道。\n"
+    "《中华人民共和国消防法》第六十条第一款第（五）项、第二款：占用、堵塞、封闭消防车通道，"
+    "妨碍消防车通行的，个人处警告或者五百元以下罚款。\n"
+    "《中华人民共和国行政处罚法》第四十一条：利用电子技术监控设备收集、固定违法事实的，"
+    "经审核确认后及时告知当事人，并依法保障当事人的陈述权、申辩权。"
+)
+RIGHTS = (
+    "您有权在收到本告知单之日起三个工作日内进行陈述和申辩（行政处罚法第四十四条、第四十五条），"
+    "可通过本页面提交。对处罚决定不服的，可以自知道之日起六十日内向温岭市人民政府申请行政复议，"
+    "或者六个月内向人民法院提起行政诉讼。"
+)
+STATEMENT_MAX_CHARS = 2000
+
+
+class NoticeErrorCode(StrEnum):
+    FORBIDDEN = "forbidden"
+    NO_EVIDENCE = "no_evidence"
+    INVALID_STATE = "invalid_state"
+    AMOUNT = "amount"
+    MISSING = "missing"
+
+
+_MESSAGES = {
+    NoticeErrorCode.FORBIDDEN: _("您没有审核该场所案件的权限。"),
+    NoticeErrorCode.NO_EVIDENCE: _("证据包不完整，不能开具告知单。"),
+    NoticeErrorCode.INVALID_STATE: _("案件当前状态下不能执行此操作，请刷新后重试。"),
+    NoticeErrorCode.AMOUNT: _("罚款金额超出法定范围。"),
+    NoticeErrorCode.MISSING: _("请填写理由。"),
+}
+
+
+class NoticeError(Exception):
+    def __init__(self, code: NoticeErrorCode) -> None:
+        self.code = code
+        self.message = str(_MESSAGES[code])
+        super().__init__(self.message)
+
+
+def fine_default_fen() -> int:
+    return int(getattr(settings, "FIRELANE_FINE_DEFAULT_FEN", 20000))
+
+
+def link_ttl() -> timedelta:
+    return timedelta(days=int(getattr(settings, "FIRELANE_LINK_TTL_DAYS", 30)))
+
+
+# --------------------------------------------------------------------------- the link
+
+
+def _b36(n: int) -> str:
+    chars = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = chars[r] + out
+        if n == 0:
+            return out
+
+
+def _sig(notice_id: int, nonce: str, expires: int) -> str:
+    mac = salted_hmac("civicloop.firelane.notice-link", f"{notice_id}:{nonce}:{expires}")
+    return base64.urlsafe_b64encode(mac.digest()[:12]).decode().rstrip("=")
+
+
+def notice_token(notice: Notice) -> str:
+    """A short signed token for the SMS link: the notice id, its expiry and a MAC over
+    both and the notice's secret nonce (changing the nonce revokes every link)."""
+    expires = int(notice.link_expires_at.timestamp())
+    # "." separates: base64url signatures contain "-" and "_".
+    return f"{_b36(notice.pk)}.{_b36(expires)}.{_sig(notice.pk, notice.link_nonce, expires)}"
+
+
+def notice_page_url(notice: Notice, *, absolute: bool = False) -> str:
+    path = f"/n/{notice_token(notice)}"
+    return f"{settings.SITE_URL}{path}" if absolute else path
+
+
+def notice_by_token(*, token: str, now: datetime | None = None) -> Notice | None:
+    """The notice a link names, or None if the token is malformed, tampered or expired."""
+    now = now or timezone.now()
+    parts = token.split(".")
+    if len(parts) != 3 or len(token) > 64:
+        return None
+    try:
+        notice_id, expires = int(parts[0], 36), int(parts[1], 36)
+    except ValueError:
+        return None
+    if expires < now.timestamp():
+        return None
+    notice = (
+        Notice.objects.select_related("case", "stay__site", "stay__lane")
+        .filter(pk=notice_id)
+        .first()
+    )
+    if notice is None:
+        return None
+    if not constant_time_compare(parts[2], _sig(notice.pk, notice.link_nonce, expires)):
+        return None
+    if int(notice.link_expires_at.timestamp()) != expires:
+        return None
+    return notice
+
+
+# --------------------------------------------------------------------------- review
+
+
+def _case_for_review(*, case: Case, officer: User, states: tuple[str, ...]) -> Stay:
+    stay = Stay.objects.select_related("site", "lane").filter(case=case).first()
+    if stay is None or not firelane_scope_for(user=officer).reviews_site(stay.site):
+        raise NoticeError(NoticeErrorCode.FORBIDDEN)
+    if case.state not in states:
+        raise NoticeError(NoticeErrorCode.INVALID_STATE)
+    return stay
+
+
+def evidence_of(case: Case) -> dict | None:
+    """The evidence package recorded in the case's hash chain, if one was built."""
+    entry = case.timeline.filter(action="evidence").order_by("-seq").first()
+    if entry is None:
+        return None
+    evidence = entry.data.get("evidence")
+    return evidence if isinstance(evidence, dict) else None
+
+
+def _evidence_complete(evidence: dict | None) -> bool:
+    if not evidence:
+        return False
+    files = evidence.get("files") or []
+    scenes = [f for f in files if f.get("role") == "scene" and f.get("sha256")]
+    return len(scenes) >= 2 and int(evidence.get("interval_s", 0)) >= 10
+
+
+def notice_approve(
+    *, case: Case, officer: User, amount_fen: int | None = None, now: datetime | None = None
+) -> Notice:
+    """The officer reviewed the evidence and approves: a numbered notice is issued. With
+    the owner's phone from the registry it is sent by SMS with a signed link; otherwise the
+    case waits for the notice to be posted on the car (张贴送达).
+
+    Refuses without a complete evidence package, outside the officer's scope, or with an
+    amount outside the legal range; changes nothing when it refuses."""
+    now = now or timezone.now()
+    amount = fine_default_fen() if amount_fen is None else amount_fen
+    if not 0 < amount <= FIRE_LANE_FINE_MAX_INDIVIDUAL_YUAN * 100:
+        raise NoticeError(NoticeErrorCode.AMOUNT)
+    stay = _case_for_review(case=case, officer=officer, states=(REVIEW,))
+    evidence = evidence_of(case)
+    if not _evidence_complete(evidence):
+        raise NoticeError(NoticeErrorCode.NO_EVIDENCE)
+    owner = Owner.objects.filter(stay=stay).first()
+    phone = owner.phone if owner is not None and owner.found else ""
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if locked.state != REVIEW:
+            raise NoticeError(NoticeErrorCode.INVALID_STATE)
+        local = timezone.localtime(now)
+        serial = case_numbers_allocate(prefix="XFGZ", year=local.year)[0].rsplit("-", 1)[1]
+        minutes = max(1, stay.duration_s // 60)
+        notice = Notice.objects.create(
+            case=locked,
+            stay=stay,
+            number=f"温消通告〔{local.year}〕{serial}号",
+            plate=stay.plate,
+            site_name=stay.site.name,
+            lane_name=stay.lane.name,
+            minutes=minutes,
+            legal_basis=LEGAL_BASIS,
+            amount_fen=amount,
+            delivery=Notice.Delivery.SMS if phone else Notice.Delivery.POSTED,
+            issued_at=now,
+            issued_by=officer,
+            link_expires_at=now + link_ttl(),
+        )
+        transition(
+            locked,
+            "approve" if phone else "approve_post",
+            officer,
+            data={"notice": notice.number, "amount_fen": amount, "delivery": notice.delivery},
+            via=VIA,
+            now=now,
+        )
+        if phone:
+            outbox_enqueue_many(
+                drafts=[
+                    OutboxDraft(
+                        "sms",
+                        {
+                            "phone": phone,
+                            "template": "firelane_notice",
+                            "params": {
+                                "plate": stay.plate,
+                                "site": stay.site.name,
+                                "minutes": str(minutes),
+                                "link": notice_page_url(notice, absolute=True),
+                            },
+                        },
+                        f"firelane:notice:{notice.pk}:sms",
+                        locked.number,
+                    )
+                ]
+            )
+    return notice
+
+
+def notice_dismiss(*, case: Case, officer: User, reason: str, now: datetime | None = None) -> Case:
+    """The officer finds the evidence does not prove a violation (不予处罚), with a reason."""
+    reason = clean_text(reason)
+    if not reason:
+        raise NoticeError(NoticeErrorCode.MISSING)
+    _case_for_review(case=case, officer=officer, states=(REVIEW,))
+    return transition(case, "dismiss", officer, note=reason, via=VIA, now=now)
+
+
+def notice_posted(
+    *, case: Case, officer: User, note: str = "", now: datetime | None = None
+) -> Case:
+    """The officer posted the notice on the car (the owner could not be reached by SMS)."""
+    _case_for_review(case=case, officer=officer, states=(TO_POST,))
+    return transition(case, "posted", officer, note=clean_text(note), via=VIA, now=now)
+
+
+def notice_statement(*, notice: Notice, text: str, now: datetime | None = None) -> Notice:
+    """The owner states their case (陈述申辩) through the signed link: recorded on the
+    notice and the case, which goes back to the officers for a decision."""
+    now = now or timezone.now()
+    text = clean_text(text)[:STATEMENT_MAX_CHARS]
+    if not text:
+        raise NoticeError(NoticeErrorCode.MISSING)
+    with transaction.atomic():
+        locked = Notice.objects.select_for_update().get(pk=notice.pk)
+        case = Case.objects.get(pk=locked.case_id)
+        if case.state != NOTICED or locked.paid_at is not None:
+            raise NoticeError(NoticeErrorCode.INVALID_STATE)
+        transition(case, "state_case", None, note=text, via=VIA, now=now)
+        locked.statement = text
+        locked.statement_at = now
+        locked.save(update_fields=["statement", "statement_at"])
+    return locked
+
+
+def notice_statement_decide(
+    *, case: Case, officer: User, accept: bool, reason: str, now: datetime | None = None
+) -> Case:
+    """The officer decides on a statement: accepted (不予处罚) or not (the notice stands)."""
+    reason = clean_text(reason)
+    if not reason:
+        raise NoticeError(NoticeErrorCode.MISSING)
+    _case_for_review(case=case, officer=officer, states=(STATEMENT,))
+    action = "accept_statement" if accept else "uphold"
+    return transition(case, action, officer, note=reason, via=VIA, now=now)
+
+
+def notice_mark_paid(payment: Payment) -> None:
+    """The payment provider confirmed the fine: the notice is paid and the case closes.
+    Called inside the payment's transaction, once per paid payment."""
+    notice = Notice.objects.select_for_update().get(pk=payment.notice_id)
+    if notice.paid_at is not None:
+        return
+    notice.paid_at = payment.paid_at or timezone.now()
+    notice.save(update_fields=["paid_at"])
+    case = Case.objects.get(pk=notice.case_id)
+    if case.state in (NOTICED, STATEMENT):
+        transition(
+            case,
+            "paid",
+            None,
+            note=_g("已缴纳罚款 %(yuan)s 元") % {"yuan": fen_to_yuan(payment.amount_fen)},
+            data={"out_trade_no": payment.out_trade_no, "amount_fen": payment.amount_fen},
+            via=VIA,
+        )
+    else:
+        logger.warning("Notice %s paid while its case is %s", notice.number, case.state)

@@ -1,0 +1,33 @@
+"""Every URL of 生命通道; the project includes this file at the root.
+
+The owner's short link (/n/<token>) and the camera intake paths are fixed interfaces."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver, include, path
+
+from civicloop.firelane import api, public_views, views
+
+staff_patterns = [
+    path("firelane/review/", views.review_queue, name="review_queue"),
+    path("firelane/review/<str:number>/", views.review_detail, name="review_detail"),
+    path("firelane/review/<str:number>/decide/", views.review_decide, name="review_decide"),
+    path("firelane/plates/<int:pk>/check/", views.plate_check, name="plate_check"),
+    path("firelane/sightings/<int:pk>/<str:kind>.jpg", views.sighting_image, name="sighting_image"),
+]
+
+public_patterns = [
+    path("n/<str:token>", public_views.notice_page, name="notice_page"),
+    path("n/<str:token>/img/<int:index>.jpg", public_views.notice_image, name="notice_image"),
+    path("n/<str:token>/statement", public_views.notice_state_case, name="notice_statement"),
+    path("n/<str:token>/pay", public_views.notice_pay, name="notice_pay"),
+]
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("api/v1/firelane/cameras", api.cameras_list_api, name="api_firelane_cameras"),
+    path("", include((staff_patterns, "firelane"))),
+    path("", include((public_patterns, "firelane_public"))),
+    path("", include("civicloop.firelane.intake.urls")),
+    path("", include("civicloop.firelane.payments.urls")),
+    path("", include("civicloop.firelane.urls_dashboard")),
+]

@@ -1,0 +1,139 @@
+"""生命通道 end to end in Debian's Chromium: the simulator parks a car → the warning SMS
+reaches the fake Aliyun gateway → the officer approves in the review page → the owner
+opens the SMS link on a phone → pays through the fake provider → the case closes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from tests.e2e.conftest import DESKTOP, PHONE, SHOTS
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PLATE = "浙FEQ635"  # the car in civicloop/firelane/demo_images/hyperlpr_scene_0014.jpg
+OWNER_PHONE = "13900000001"
+
+
+@pytest.fixture
+def fakes(settings: Any, tmp_path: Path, live_server: Any) -> Iterator[dict[str, Any]]:
+    from civicloop.firelane.payments.fake import FakeAlipay, fake_keys_generate
+    from civicloop.notify.fakes import FakeAliyunSms
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.SITE_URL = live_server.url
+    keys = fake_keys_generate()
+    keys_file = tmp_path / "payment-fake-keys.json"
+    keys_file.write_text(json.dumps(keys.__dict__), encoding="utf-8")
+    pay = FakeAlipay(
+        app_id=keys.app_id,
+        app_public_key=keys.app_public_key,
+        private_key=keys.fake_private_key,
+        notify_interval_s=0.2,
+    ).start()
+    settings.PAYMENT_PROVIDER = "fake"
+    settings.PAYMENT_FAKE_KEYS_FILE = keys_file
+    settings.PAYMENT_FAKE_URL = pay.url
+    with FakeAliyunSms(access_key_id="LTAI-test", access_key_secret="secret-test") as sms:
+        settings.SMS_BACKEND = "aliyun"
+        settings.ALIYUN_SMS_ENDPOINT = sms.endpoint
+        settings.ALIYUN_ACCESS_KEY_ID = "LTAI-test"
+        settings.ALIYUN_ACCESS_KEY_SECRET = "secret-test"
+        yield {"sms": sms, "pay": pay}
+    pay.stop()
+
+
+def _deliver_outbox() -> None:
+    from civicloop.core.outbox.services import outbox_sweep
+
+    outbox_sweep()
+
+
+def _sms_params(sms: Any, template: str) -> dict[str, str]:
+    from civicloop.notify.templates import get_template
+
+    code = get_template(template).code
+    sent = [m for m in sms.received if m["template_code"] == code]
+    assert len(sent) == 1, sms.received
+    assert sent[0]["phone"] == OWNER_PHONE
+    return dict(sent[0]["template_param"])
+
+
+def test_a_parked_car_ends_in_a_paid_notice(
+    chromium_page: Any, live_server: Any, fakes: dict[str, Any]
+) -> None:
+    from civicloop.core.cases.models import Case
+    from civicloop.core.demo import DEMO_PASSWORD, demo_city_build
+    from civicloop.firelane.models import Site, Stay
+    from civicloop.firelane.simulator import DEMO_SCENARIO, CameraSimulator
+    from civicloop.firelane.tracking import firelane_sweep, sightings_process
+
+    demo_city_build()
+    Site.objects.filter(code="chuangye").update(warn_after_s=300, notice_after_s=1800, gap_s=180)
+    car = next(c for c in DEMO_SCENARIO if c.plate == PLATE)
+
+    # The simulator parks the car for 32 minutes of camera time, one push every 2 minutes,
+    # through the real ISAPI endpoint.
+    simulator = CameraSimulator(base_url=live_server.url)
+    start = timezone.now() - timedelta(minutes=33)
+    for i in range(17):
+        status = simulator.push_isapi(
+            car=car, when=start + timedelta(minutes=2 * i), event_id=f"e2e-{i}"
+        )
+        assert status == 200
+    # The worker's job: read the plates, merge the stay, warn at T1 and build the evidence at T2.
+    sightings_process(limit=100)
+    firelane_sweep()
+    stay = Stay.objects.get(plate=PLATE)
+    case = Case.objects.get(pk=stay.case_id)
+    assert case.state == "review"
+    _deliver_outbox()
+    warning = _sms_params(fakes["sms"], "firelane_warning")
+    assert warning["plate"] == PLATE
+
+    # The officer reviews the evidence side by side and approves.
+    page = chromium_page
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "officer_fire")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.locator("form.stack button[type=submit]").click()
+    page.wait_for_url(f"{live_server.url}/workbench/")
+    page.goto(f"{live_server.url}/firelane/review/")
+    page.screenshot(path=str(SHOTS / "40-firelane-review-queue.png"), full_page=True)
+    page.click(f"text={case.number}")
+    page.wait_for_selector("figure.evidence img")
+    page.screenshot(path=str(SHOTS / "41-firelane-review-evidence.png"), full_page=True)
+    page.click("#approve")
+    page.wait_for_selector("text=已开具告知单")
+    case.refresh_from_db()
+    assert case.state == "noticed"
+
+    # The owner gets the notice SMS and opens its link on a phone.
+    _deliver_outbox()
+    link = _sms_params(fakes["sms"], "firelane_notice")["link"]
+    assert link.startswith(live_server.url + "/n/")
+    phone = page.context.browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True)
+    owner = phone.new_page()
+    owner.set_default_timeout(15_000)
+    owner.goto(link)
+    owner.wait_for_selector("text=消防车通道违法停车告知单")
+    assert PLATE in owner.content() and "第六十条" in owner.content()
+    owner.screenshot(path=str(SHOTS / "42-firelane-notice-phone.png"), full_page=True)
+    owner.click("#pay")
+    owner.wait_for_selector("text=确认付款")
+    owner.screenshot(path=str(SHOTS / "43-firelane-cashier-phone.png"), full_page=True)
+    owner.click("text=确认付款")
+    owner.wait_for_url(f"{live_server.url}/n/**")
+    owner.wait_for_selector("text=已缴款")
+    owner.screenshot(path=str(SHOTS / "44-firelane-paid-phone.png"), full_page=True)
+    phone.close()
+    case.refresh_from_db()
+    assert case.state == "paid"
+    assert case.timeline.filter(action="paid").count() == 1
+    page.set_viewport_size(DESKTOP)
