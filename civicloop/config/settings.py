@@ -316,6 +316,8 @@ VEHICLE_REGISTRY_BREAKER_RESET_SECONDS = env.float(
 FIRELANE_FINE_DEFAULT_FEN = env.int("FIRELANE_FINE_DEFAULT_FEN", default=20000)
 # How long the owner's SMS link to the notice works.
 FIRELANE_LINK_TTL_DAYS = env.int("FIRELANE_LINK_TTL_DAYS", default=30)
+# The fixed link prefix filed with the notice SMS template at Aliyun (the token follows it).
+SMS_LINK_PREFIX = env.str("SMS_LINK_PREFIX", default=f"{SITE_URL}/n/")
 # `make run` turns the camera simulator on: real plate photos replayed as camera events.
 FIRELANE_SIMULATOR = env.bool("FIRELANE_SIMULATOR", default=False)
 # `make run` also serves the fake payment provider at PAYMENT_FAKE_URL (PAYMENT_PROVIDER=fake).

@@ -35,7 +35,8 @@ class DemoSite:
     unit_code: str
     unit_name: str
     manager: DemoLogin
-    cameras: tuple[tuple[str, str, str], ...]  # serial, name, vendor
+    # serial, name, vendor, picture size (the detect resolution Frigate's boxes refer to)
+    cameras: tuple[tuple[str, str, str, tuple[int, int]], ...]
 
 
 DEMO_SITES = (
@@ -56,9 +57,9 @@ DEMO_SITES = (
             description="创业大厦小区物业（本小区生命通道看板）",
         ),
         cameras=(
-            ("DS-CY-001", "东门消防通道", Camera.Vendor.HIKVISION),
-            ("DS-CY-002", "3幢北侧通道", Camera.Vendor.HIKVISION),
-            ("chuangye_gate", "南门通道（Frigate）", Camera.Vendor.FRIGATE),
+            ("DS-CY-001", "东门消防通道", Camera.Vendor.HIKVISION, (1600, 1200)),
+            ("DS-CY-002", "3幢北侧通道", Camera.Vendor.HIKVISION, (1920, 1080)),
+            ("chuangye_gate", "南门通道（Frigate）", Camera.Vendor.FRIGATE, (720, 1160)),
         ),
     ),
     DemoSite(
@@ -78,9 +79,9 @@ DEMO_SITES = (
             description="万昌大厦物业（本楼生命通道看板）",
         ),
         cameras=(
-            ("DS-WC-001", "登高场地", Camera.Vendor.HIKVISION),
-            ("DS-WC-002", "西侧环形通道", Camera.Vendor.HIKVISION),
-            ("wanchang_ramp", "地库出口通道（Frigate）", Camera.Vendor.FRIGATE),
+            ("DS-WC-001", "登高场地", Camera.Vendor.HIKVISION, (650, 580)),
+            ("DS-WC-002", "西侧环形通道", Camera.Vendor.HIKVISION, (1920, 1080)),
+            ("wanchang_ramp", "地库出口通道（Frigate）", Camera.Vendor.FRIGATE, (650, 580)),
         ),
     ),
 )
@@ -121,13 +122,15 @@ def demo_sites_build(log: Callable[[str], None]) -> list[Site]:
                     "gap_s": DEMO_GAP_S,
                 },
             )
-            for serial, name, vendor in spec.cameras:
+            for serial, name, vendor, (width, height) in spec.cameras:
                 camera, _ = Camera.objects.get_or_create(
                     serial=serial,
                     defaults={
                         "site": site,
                         "name": name,
                         "vendor": vendor,
+                        "image_width": width,
+                        "image_height": height,
                         "ip_allowlist": "127.0.0.1 ::1",
                         "heartbeat_interval_s": 600,
                     },

@@ -106,8 +106,10 @@ def notice_token(notice: Notice) -> str:
 
 
 def notice_page_url(notice: Notice, *, absolute: bool = False) -> str:
-    path = f"/n/{notice_token(notice)}"
-    return f"{settings.SITE_URL}{path}" if absolute else path
+    """The owner's page; `absolute` as the SMS shows it (the filed prefix + the token)."""
+    if absolute:
+        return f"{settings.SMS_LINK_PREFIX}{notice_token(notice)}"
+    return f"/n/{notice_token(notice)}"
 
 
 def notice_by_token(*, token: str, now: datetime | None = None) -> Notice | None:
@@ -226,7 +228,7 @@ def notice_approve(
                                 "plate": stay.plate,
                                 "site": stay.site.name,
                                 "minutes": str(minutes),
-                                "link": notice_page_url(notice, absolute=True),
+                                "token": notice_token(notice),
                             },
                         },
                         f"firelane:notice:{notice.pk}:sms",

@@ -245,6 +245,8 @@ class CameraSimulator(threading.Thread):
         self.errors = 0
         self._stop_event = threading.Event()
         self._pictures: dict[str, Picture] = {}
+        # Frigate sends the object's previous state as "before" with each update.
+        self._frigate_last: dict[str, dict[str, Any]] = {}
         self._mqtt: Any = None
         self._snapshots: _SnapshotServer | None = None
         if snapshot_port is not None:
@@ -324,8 +326,9 @@ class CameraSimulator(threading.Thread):
             start_time=start_time,
             plate=car.plate,
             picture=picture,
-            before=None,
+            before=self._frigate_last.get(object_id),
         )
+        self._frigate_last[object_id] = message["after"]
         topic = getattr(settings, "FRIGATE_EVENTS_TOPIC", "frigate/events")
         info = client.publish(topic, json.dumps(message, ensure_ascii=False), qos=1)
         info.wait_for_publish(timeout=5)
@@ -358,8 +361,9 @@ class CameraSimulator(threading.Thread):
                             frame_time=when.timestamp(),
                             start_time=(started + timedelta(seconds=car.arrive_s)).timestamp(),
                         )
-                    else:
-                        self.push_isapi(car=car, when=when, event_id=f"{ids[car]}-{tick}")
+                    elif self.push_isapi(car=car, when=when, event_id=f"{ids[car]}-{tick}") != 200:
+                        self.errors += 1
+                        continue
                     self.sent += 1
                 except Exception:
                     self.errors += 1

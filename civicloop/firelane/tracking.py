@@ -325,9 +325,12 @@ def cameras_check_heartbeat(*, now: datetime | None = None) -> list[int]:
     now = now or timezone.now()
     out: list[int] = []
     for camera in Camera.objects.exclude(status=Camera.Status.DISABLED).select_related("site"):
-        silent = camera.last_seen_at is None or camera.last_seen_at < now - timedelta(
-            seconds=camera.heartbeat_interval_s
-        )
+        if camera.last_seen_at is None:
+            # Never heard from (not installed yet): offline, but nothing to report as an outage.
+            if camera.status != Camera.Status.OFFLINE:
+                Camera.objects.filter(pk=camera.pk).update(status=Camera.Status.OFFLINE)
+            continue
+        silent = camera.last_seen_at < now - timedelta(seconds=camera.heartbeat_interval_s)
         if silent and camera.offline_notified_at is None:
             with transaction.atomic():
                 n = Camera.objects.filter(pk=camera.pk, offline_notified_at__isnull=True).update(

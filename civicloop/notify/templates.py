@@ -8,11 +8,14 @@ check lengths before paying for a send.
 Limits we enforce (see `check`):
 
 * Each variable value is at most 35 characters, Aliyun's limit for ordinary variables.
-  Exception: `summary` and `link` may be up to 100 characters. `summary` is the closing
-  remark of a case, which does not fit in 35 characters; `link` is a URL on our own site.
-  Both are declared as "其他" / "链接" variables when the template is filed with Aliyun, which
-  is what allows the longer value; keep any new long variable in `LONG_PARAMS` only after it
-  has been filed that way.
+  Exception: `summary` may be up to 100 characters: it is the closing remark of a case,
+  declared as an "其他" variable when the template is filed with Aliyun, which is what
+  allows the longer value; keep any new long variable in `LONG_PARAMS` only after it has
+  been filed that way.
+* Links: Aliyun accepts a link in a template only with a fixed prefix filed with the
+  template (our own domain). A text holds it as `{link_prefix}`, replaced by the
+  deployment's `SMS_LINK_PREFIX` (its approved template carries its own domain), and the
+  variable part is only the token after it.
 * The whole text as the phone shows it, 【sign】 included, is at most 500 characters.
 * Texts over 70 characters are delivered and billed as several parts of 67 characters
   (`sms_parts`); that is allowed, but it costs money, so keep templates short.
@@ -28,7 +31,7 @@ from typing import Any
 
 PARAM_LIMIT = 35
 LONG_PARAM_LIMIT = 100
-LONG_PARAMS = frozenset({"summary", "link"})
+LONG_PARAMS = frozenset({"summary"})
 TOTAL_LIMIT = 500
 SINGLE_PART_LIMIT = 70
 MULTI_PART_SIZE = 67
@@ -76,18 +79,25 @@ TEMPLATES: dict[str, SmsTemplate] = {
         code="SMS_490001006",
         text=(
             "车牌${plate}的车辆违规停放在${site}的消防车通道上已${minutes}分钟，"
-            "执法人员已开具告知单，详见${link}"
+            "执法人员已开具告知单，详见{link_prefix}${token}"
         ),
     ),
 }
 
 
 def get_template(name: str) -> SmsTemplate:
-    """Return the template registered under `name`; ValueError if there is none."""
+    """Return the template registered under `name`, with this deployment's link prefix;
+    ValueError if there is none."""
     try:
-        return TEMPLATES[name]
+        template = TEMPLATES[name]
     except KeyError:
         raise ValueError(f"unknown SMS template {name!r}") from None
+    if "{link_prefix}" in template.text:
+        from django.conf import settings
+
+        prefix = getattr(settings, "SMS_LINK_PREFIX", "")
+        return SmsTemplate(code=template.code, text=template.text.replace("{link_prefix}", prefix))
+    return template
 
 
 def param_limit(param: str) -> int:

@@ -301,6 +301,14 @@ def test_a_silent_camera_goes_offline_and_its_site_is_told_once(fl_camera: Camer
     assert fl_camera.status == "offline"
     notes = OutboxMessage.objects.filter(kind="dingtalk_work", reference=fl_camera.serial)
     assert notes.count() == 1
+    # A camera never heard from (not installed yet) is offline without an alarm.
+    never = Camera.objects.exclude(pk=fl_camera.pk).first()
+    assert never is not None
+    Camera.objects.filter(pk=never.pk).update(last_seen_at=None, status="online")
+    firelane_sweep()
+    never.refresh_from_db()
+    assert never.status == "offline"
+    assert not OutboxMessage.objects.filter(reference=never.serial).exists()
     # Back online: the next outage is told again.
     Camera.objects.filter(pk=fl_camera.pk).update(last_seen_at=timezone.now())
     firelane_sweep()

@@ -25,7 +25,7 @@ REALISTIC = {
         "plate": "浙J·D12345",
         "site": "温岭市太平街道万昌中路锦园小区东门",
         "minutes": 25,
-        "link": "https://civicloop.wenling.gov.cn/f/8KQ2ZP",
+        "token": "2s9x.tqwsm9.hYAkEYEXAJCAaBcD",
     },
 }
 
@@ -57,11 +57,16 @@ def test_required_texts_are_exact() -> None:
     assert templates.render("firelane_warning", {"plate": "浙J12345", "site": "锦园"}) == (
         "车牌浙J12345的车辆停放在锦园消防车通道上，请立即驶离。"
     )
+
+
+def test_links_have_the_deployments_fixed_prefix(settings: object) -> None:
+    settings.SMS_LINK_PREFIX = "https://wl.gov.cn/n/"  # type: ignore[attr-defined]
     rendered = templates.render(
-        "firelane_notice", {"plate": "浙J12345", "site": "锦园", "minutes": "10", "link": "x"}
+        "firelane_notice", {"plate": "浙J12345", "site": "锦园", "minutes": "10", "token": "x"}
     )
     assert rendered == (
-        "车牌浙J12345的车辆违规停放在锦园的消防车通道上已10分钟，执法人员已开具告知单，详见x"
+        "车牌浙J12345的车辆违规停放在锦园的消防车通道上已10分钟，执法人员已开具告知单，"
+        "详见https://wl.gov.cn/n/x"
     )
 
 
@@ -86,7 +91,7 @@ def test_param_over_35_characters_is_refused() -> None:
         templates.render("firelane_warning", {"plate": "浙J12345", "site": "锦" * 36})
 
 
-def test_summary_and_link_may_be_longer_up_to_100() -> None:
+def test_summary_may_be_longer_up_to_100() -> None:
     templates.render("case_result", {"number": "A1", "summary": "办" * 100})
     with pytest.raises(ValueError, match="100"):
         templates.render("case_result", {"number": "A1", "summary": "办" * 101})

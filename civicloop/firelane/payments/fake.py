@@ -234,6 +234,7 @@ class FakeAlipay:
         port: int = 0,
         notify_attempts: int = 3,
         notify_interval_s: float = 0.05,
+        notify_delay_s: float = 0.0,
         notify_timeout_s: float = 10.0,
         resend_after_success: bool = False,
         lose_notifies: bool = False,
@@ -246,6 +247,7 @@ class FakeAlipay:
         self.requested_port = port
         self.notify_attempts = notify_attempts
         self.notify_interval_s = notify_interval_s
+        self.notify_delay_s = notify_delay_s
         self.notify_timeout_s = notify_timeout_s
         self.resend_after_success = resend_after_success
         self.lose_notifies = lose_notifies
@@ -539,6 +541,7 @@ class FakeAlipay:
     def _notify_loop(self, url: str, params: dict[str, str]) -> None:
         """Send until `success`, as Alipay does (it spaces them over 25 hours; the fake
         over `notify_interval_s`), then once more when `resend_after_success`."""
+        time.sleep(self.notify_delay_s)  # the real provider's notify comes seconds later
         for attempt in range(self.notify_attempts):
             if attempt:
                 time.sleep(self.notify_interval_s)

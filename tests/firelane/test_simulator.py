@@ -1,0 +1,123 @@
+"""The demo's camera simulator sends through the real fixed interfaces: ISAPI pushes over
+HTTP to the live server, and Frigate events through the real Mosquitto broker (with their
+snapshots served the way Frigate's API serves them)."""
+
+from __future__ import annotations
+
+import io
+import socket
+import time
+import uuid
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from PIL import Image
+
+from civicloop.firelane.simulator import (
+    DEMO_SCENARIO,
+    CameraSimulator,
+    isapi_alert_xml,
+    osd_stamp,
+    picture_load,
+)
+from tests.conftest import require_service
+
+BROKER = "mqtt://127.0.0.1:1883"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_pictures_come_with_a_plate_crop_and_box() -> None:
+    picture = picture_load("hyperlpr_scene_0014.jpg")
+    x1, y1, x2, y2 = picture.box
+    assert 0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1
+    crop = Image.open(io.BytesIO(picture.crop))
+    assert crop.size[0] > crop.size[1]  # a plate is wide
+
+
+def test_every_frame_is_a_different_file() -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    scene = picture_load("hyperlpr_scene_0006.jpg").scene
+    now = timezone.now()
+    a = osd_stamp(scene, when=now, camera="DS-CY-001")
+    b = osd_stamp(scene, when=now + timedelta(seconds=15), camera="DS-CY-001")
+    assert a != b and a[:2] == b"\xff\xd8"
+
+
+def test_the_alert_is_the_isapi_shape() -> None:
+    from django.utils import timezone
+
+    from civicloop.firelane.intake.isapi import Part, isapi_parts_parse
+
+    xml = isapi_alert_xml(
+        plate="浙FEQ635", when=timezone.now(), box=(0.4, 0.6, 0.5, 0.65), event_id="x1"
+    )
+    event = isapi_parts_parse(
+        serial="DS-CY-001", parts=[Part("anpr.xml", "anpr.xml", "text/xml", xml)]
+    )
+    assert event.camera_plate == "浙FEQ635"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_simulator_drives_both_intakes(live_server: Any, settings: Any) -> None:
+    require_service("mqtt")
+    from civicloop.core.demo import demo_city_build
+    from civicloop.firelane.intake.mqtt import MqttConsumer
+    from civicloop.firelane.models import Sighting
+
+    demo_city_build()
+    port = _free_port()
+    topic = f"test/sim/{uuid.uuid4().hex}/events"
+    settings.FRIGATE_EVENTS_TOPIC = topic
+    settings.FRIGATE_API_URL = f"http://127.0.0.1:{port}"
+    client_id = f"civicloop-test-{uuid.uuid4().hex[:10]}"
+    consumer = MqttConsumer(url=BROKER, topic=topic, client_id=client_id, batch_size=50)
+    consumer.start()
+    assert consumer.connected.wait(5)
+    time.sleep(0.2)
+    hik = next(c for c in DEMO_SCENARIO if c.vendor == "hikvision")
+    frigate = next(c for c in DEMO_SCENARIO if c.vendor == "frigate")
+    scenario = (
+        type(hik)(hik.plate, hik.image, hik.camera, hik.vendor, 0, 100),
+        type(frigate)(frigate.plate, frigate.image, frigate.camera, frigate.vendor, 0, 100),
+    )
+    simulator = CameraSimulator(
+        base_url=live_server.url,
+        mqtt_url=BROKER,
+        snapshot_port=port,
+        scenario=scenario,
+        period_s=0.3,
+        cycle_s=1.5,
+        cycles=1,
+    )
+    try:
+        simulator.run()  # in this thread: one short cycle
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            sources = set(Sighting.objects.values_list("source", flat=True))
+            if {"isapi", "mqtt"} <= sources:
+                break
+            time.sleep(0.2)
+    finally:
+        simulator.stop()
+        consumer.stop()
+        cleaner = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+        cleaner.connect("127.0.0.1", 1883)
+        cleaner.disconnect()
+    assert simulator.errors == 0 and simulator.sent >= 4
+    isapi = Sighting.objects.filter(source="isapi", camera__serial=hik.camera)
+    frig = Sighting.objects.filter(source="mqtt", camera__serial=frigate.camera)
+    assert isapi.count() >= 2 and frig.count() >= 2
+    # Frigate sightings carry the snapshot fetched from the simulator's Frigate API.
+    assert all(s.scene_sha256 for s in frig)
+    # Every ISAPI frame is its own file (the camera's time is burnt in).
+    assert len(set(isapi.values_list("scene_sha256", flat=True))) == isapi.count()
