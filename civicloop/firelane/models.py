@@ -195,6 +195,8 @@ class Sighting(models.Model):
                 name="sighting_pending",
                 condition=Q(plate_check="pending"),
             ),
+            # A camera's latest picture (the lane editor) without scanning its history.
+            models.Index(fields=["camera", "-taken_at"], name="sighting_camera_recent"),
         ]
 
     def __str__(self) -> str:
@@ -213,6 +215,8 @@ class IntakeRefusal(models.Model):
     last_detail = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
+        verbose_name = _("拒收的摄像机事件")
+        verbose_name_plural = _("拒收的摄像机事件")
         constraints = [
             models.UniqueConstraint(
                 fields=["day", "source", "reason", "serial"], name="refusal_counter"
@@ -423,6 +427,10 @@ class RegistryImport(models.Model):
     key_salt = models.CharField(max_length=32, default="")
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("车辆登记导入")
+        verbose_name_plural = _("车辆登记导入")
 
     def __str__(self) -> str:
         return self.file_name

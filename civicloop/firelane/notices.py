@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from civicloop.core.accounts.models import User
@@ -32,14 +32,23 @@ from civicloop.firelane.workflow import NOTICED, REVIEW, STATEMENT, TO_POST, VIA
 logger = logging.getLogger(__name__)
 
 FIRE_LANE_FINE_MAX_INDIVIDUAL_YUAN = 500  # 消防法 第六十条第二款: 个人 警告或者五百元以下罚款
-LEGAL_BASIS = (
-    "《中华人民共和国消防法》第二十八条：任何单位、个人不得占用、堵塞、封闭消防车通道。\n"
-    "《中华人民共和国消防法》第六十条第一款第（五）项、第二款：占用、堵塞、封闭消防车通道，"
-    "妨碍消防车通行的，个人处警告或者五百元以下罚款。\n"
-    "《中华人民共和国行政处罚法》第四十一条：利用电子技术监控设备收集、固定违法事实的，"
-    "经审核确认后及时告知当事人，并依法保障当事人的陈述权、申辩权。"
+# The legal text is stored on each notice in Chinese (the authoritative wording); pages
+# show it in the reader's language through these msgids.
+LEGAL_BASIS_LINES = (
+    gettext_noop(
+        "《中华人民共和国消防法》第二十八条：任何单位、个人不得占用、堵塞、封闭消防车通道。"
+    ),
+    gettext_noop(
+        "《中华人民共和国消防法》第六十条第一款第（五）项、第二款：占用、堵塞、封闭消防车通道，"
+        "妨碍消防车通行的，个人处警告或者五百元以下罚款。"
+    ),
+    gettext_noop(
+        "《中华人民共和国行政处罚法》第四十一条：利用电子技术监控设备收集、固定违法事实的，"
+        "经审核确认后及时告知当事人，并依法保障当事人的陈述权、申辩权。"
+    ),
 )
-RIGHTS = (
+LEGAL_BASIS = "\n".join(LEGAL_BASIS_LINES)
+RIGHTS = gettext_noop(
     "您有权在收到本告知单之日起三个工作日内进行陈述和申辩（行政处罚法第四十四条、第四十五条），"
     "可通过本页面提交。对处罚决定不服的，可以自知道之日起六十日内向温岭市人民政府申请行政复议，"
     "或者六个月内向人民法院提起行政诉讼。"
@@ -301,7 +310,7 @@ def notice_mark_paid(payment: Payment) -> None:
             case,
             "paid",
             None,
-            note=_g("已缴纳罚款 %(yuan)s 元") % {"yuan": fen_to_yuan(payment.amount_fen)},
+            note=gettext("已缴纳罚款 %(yuan)s 元") % {"yuan": fen_to_yuan(payment.amount_fen)},
             data={"out_trade_no": payment.out_trade_no, "amount_fen": payment.amount_fen},
             via=VIA,
         )

@@ -25,7 +25,7 @@ from civicloop.core.accounts.masking import mask_plate
 from civicloop.core.ratelimit import RateLimitExceeded, client_address, rate_limit_hit
 from civicloop.firelane.models import Notice, Payment, Sighting
 from civicloop.firelane.notices import (
-    LEGAL_BASIS,
+    LEGAL_BASIS_LINES,
     RIGHTS,
     STATEMENT_MAX_CHARS,
     NoticeError,
@@ -78,8 +78,8 @@ def notice_page(request: HttpRequest, token: str) -> HttpResponse:
             "notice": notice,
             "case": case,
             "amount_yuan": fen_to_yuan(notice.amount_fen),
-            "legal_basis": LEGAL_BASIS.splitlines(),
-            "rights": RIGHTS,
+            "legal_basis": [_(line) for line in LEGAL_BASIS_LINES],
+            "rights": _(RIGHTS),
             "images": _owner_images(notice),
             "can_state": case.state == NOTICED and not notice.statement,
             "can_pay": case.state in (NOTICED, STATEMENT) and notice.paid_at is None,

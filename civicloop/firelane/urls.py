@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from civicloop.firelane import api, public_views, views
+from civicloop.firelane import api, public_views, views, views_lanes
 
 staff_patterns = [
     path("firelane/review/", views.review_queue, name="review_queue"),
@@ -14,6 +14,17 @@ staff_patterns = [
     path("firelane/review/<str:number>/decide/", views.review_decide, name="review_decide"),
     path("firelane/plates/<int:pk>/check/", views.plate_check, name="plate_check"),
     path("firelane/sightings/<int:pk>/<str:kind>.jpg", views.sighting_image, name="sighting_image"),
+    path("firelane/cameras/<str:serial>/lanes/", views_lanes.lane_editor, name="lane_editor"),
+    path(
+        "firelane/cameras/<str:serial>/lanes/<int:lane_id>/delete/",
+        views_lanes.lane_remove,
+        name="lane_delete",
+    ),
+    path(
+        "firelane/cameras/<str:serial>/scene/<int:pk>.jpg",
+        views_lanes.lane_scene_image,
+        name="lane_scene_image",
+    ),
 ]
 
 public_patterns = [

@@ -4,6 +4,8 @@ document.addEventListener("submit", function (event) {
   var form = event.target;
   if (!(form instanceof HTMLFormElement) || form.method.toLowerCase() !== "post") return;
   window.setTimeout(function () {
+    // A handler that cancelled the submit (a form's own check) keeps the buttons usable.
+    if (event.defaultPrevented) return;
     form.querySelectorAll('button[type="submit"]').forEach(function (b) { b.disabled = true; });
   }, 0);
 });
