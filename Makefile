@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/civicloop
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup run test lint test-sqlite test-postgres bench clean
+.PHONY: setup run test lint test-sqlite test-postgres bench clean messages
 
 ECHARTS := build/vendor/echarts/echarts.min.js
 
@@ -62,3 +62,11 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) staticfiles var/*.sqlite3 test-artifacts
+
+# After changing user-facing text: extract it into the English catalogue, translate the
+# new entries (tests/web/test_i18n_coverage.py fails on any left empty), then compile.
+messages: setup
+	$(BIN)/python manage.py makemessages -l en --no-obsolete --ignore 'node_modules/*' \
+	  --ignore 'build/*' --ignore 'test-artifacts/*' --ignore 'var/*' --ignore 'tests/*' \
+	  --ignore 'bench/*' --ignore 'civicloop/api/*' --ignore '.venv/*'
+	cd civicloop && ../$(BIN)/python ../manage.py compilemessages -v0
