@@ -61,7 +61,7 @@ bench: setup
 	DATABASE_URL=$(PG_TEST_URL) $(BIN)/python bench/cases.py
 
 clean:
-	rm -rf $(VENV) staticfiles var/*.sqlite3 test-artifacts
+	rm -rf $(VENV) staticfiles var/*.sqlite3 test-artifacts build node_modules
 
 # After changing user-facing text: extract it into the English catalogue, translate the
 # new entries (tests/web/test_i18n_coverage.py fails on any left empty), then compile.

@@ -1,20 +1,29 @@
 """Camera intake throughput on PostgreSQL: ISAPI over HTTP, Frigate over MQTT, raw INSERT.
 
     .venv/bin/python bench/firelane_ingest.py [--events 6000] [--clients 16] [--workers 2]
+        [--threads 8] [--worker-class gthread] [--media-parent var/] [--what-if NAME,...]
 
 Builds (or reuses) the bench database (DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/civicloop_bench_ingest) with 200 cameras, then measures:
 
 (a) ISAPI multipart pushes over real HTTP to the app served by gunicorn (gthread, like
     `manage.py serve`), from concurrent client threads in several processes;
-    latency = request sent -> 200 received;
+    latency = request sent -> 200 received. Then where the CPU went, per event: the
+    gunicorn processes, PostgreSQL's backends, the load generator (the clients share the
+    2 cores), and the rest of the machine (other people's jobs; +-0.05 ms of tick noise);
 (b) Frigate events published to Mosquitto (QoS 1) and consumed by `MqttConsumer` in its own
     process; latency = publish -> the batch holding the event committed;
 (c) the baseline: the same rows written with a batched bulk INSERT (no parsing, no files).
 
 Every pushed picture is a small real JPEG from /work/shared/testdata/plates made unique per
-event (a JPEG comment segment), so each event writes its own two files as in production.
-The tracker hint is not run (no embedded worker in the bench server): this is intake only.
+event (a JPEG comment segment), so each event writes its own two files as in production,
+into a scratch folder under --media-parent (var/, where MEDIA_ROOT defaults; /dev/shm
+shows the app without the disk: on the bench VM creating a file on ext4 cost 15 us to
+1.1 ms of CPU, depending on the folder and the hour).
+The tracker does not run: the bench server starts no embedded worker, so the intake's
+hints go to an in-memory queue nobody reads (bounded; dropped when full; the sweep would
+catch up). This is intake only. --what-if tries a settings change (see WHAT_IFS) before
+proposing it; the first line names the what-ifs and the load average.
 """
 
 from __future__ import annotations
@@ -29,6 +38,8 @@ import textwrap
 import threading
 import time
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.client import HTTPConnection
 from pathlib import Path
@@ -42,11 +53,23 @@ CAMERAS = 200
 TOPIC = "bench/frigate/events"
 
 
-def _prepare_env(tmp: Path) -> None:
+# What-if settings (--what-if NAME), to measure a change to the project's settings before
+# proposing it; each is named in the result line. None is on by default.
+WHAT_IFS = {
+    # Django's CONN_HEALTH_CHECKS (on in settings) costs a SELECT 1 round trip per request.
+    "no-health-checks": 'DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # noqa: F405',
+    # Only the middleware the intake views need (no sessions, auth, messages, locale, axes).
+    "intake-middleware": 'MIDDLEWARE = ["django.middleware.security.SecurityMiddleware",'
+    ' "django.middleware.common.CommonMiddleware"]',
+}
+
+
+def _prepare_env(tmp: Path, *, media: Path | None = None, what_ifs: Sequence[str] = ()) -> None:
     """Settings for this process and its children: the bench database, a scratch media
-    folder, and a URLconf with the intake URLs (whether or not the project wires them)."""
+    folder (`media`, else one in `tmp`), a URLconf with the intake URLs (whether or not
+    the project wires them), and the `what_ifs` asked for."""
     os.environ.setdefault("DATABASE_URL", DEFAULT_DB)
-    os.environ["MEDIA_ROOT"] = str(tmp / "media")
+    os.environ["MEDIA_ROOT"] = str(media or tmp / "media")
     os.environ["LOG_LEVEL"] = "ERROR"
     os.environ["DEBUG"] = "false"
     os.environ["CELERY_BROKER_URL"] = ""
@@ -59,6 +82,8 @@ def _prepare_env(tmp: Path) -> None:
             DATABASES["default"]["CONN_MAX_AGE"] = 600  # noqa: F405
             """
         )
+        + "\n".join(WHAT_IFS[name] for name in what_ifs)
+        + "\n"
     )
     (tmp / "bench_ingest_urls.py").write_text(
         textwrap.dedent(
@@ -67,6 +92,9 @@ def _prepare_env(tmp: Path) -> None:
             urlpatterns = [path("", include("civicloop.firelane.intake.urls"))]
             """
         )
+    )
+    (tmp / "bench_ingest_wsgi.py").write_text(
+        "from django.core.wsgi import get_wsgi_application\napplication = get_wsgi_application()\n"
     )
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench_ingest_settings"
     os.environ["PYTHONPATH"] = os.pathsep.join([str(tmp), str(ROOT)])
@@ -199,15 +227,22 @@ def _http_client(port: int, serials: list[str], count: int, threads: int, queue:
     queue.put(("ready", None))
     _ = queue  # the parent starts the clock when every client is ready
     time.sleep(0.5)
+    cpu = time.process_time()
     for w in workers:
         w.start()
     for w in workers:
         w.join()
-    queue.put(("done", (latencies, errors)))
+    queue.put(("done", (latencies, errors, time.process_time() - cpu)))
 
 
 def bench_http(
-    serials: list[str], *, events: int, clients: int, workers: int, threads: int
+    serials: list[str],
+    *,
+    events: int,
+    clients: int,
+    workers: int,
+    threads: int,
+    worker_class: str = "gthread",
 ) -> dict[str, Any]:
     port = 18765
     server = subprocess.Popen(
@@ -215,13 +250,13 @@ def bench_http(
             sys.executable,
             "-m",
             "gunicorn",
-            "civicloop.config.wsgi",
+            "bench_ingest_wsgi:application",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
             "--worker-class",
-            "gthread",
+            worker_class,
             "--threads",
             str(threads),
             "--log-level",
@@ -246,15 +281,20 @@ def bench_http(
             p.start()
         for _ in procs:
             assert queue.get()[0] == "ready"
+        server_pids = [server.pid, *_children(server.pid)]
+        before = _CpuSnapshot.take(server_pids)
         start = time.perf_counter()
         time.sleep(0.5)
         latencies: list[float] = []
         errors: list[int] = []
+        client_cpu = 0.0
         for _ in procs:
-            _kind, (lat, err) = queue.get()
+            _kind, (lat, err, cpu) = queue.get()
             latencies.extend(lat)
             errors.extend(err)
+            client_cpu += cpu
         elapsed = time.perf_counter() - start - 0.5
+        after = _CpuSnapshot.take(server_pids)
         for p in procs:
             p.join()
     finally:
@@ -262,15 +302,93 @@ def bench_http(
         server.wait(10)
     from civicloop.firelane.models import Sighting
 
+    events = len(latencies)
     return {
-        "events": len(latencies),
-        "rate": len(latencies) / elapsed,
+        "events": events,
+        "rate": events / elapsed,
         "p50_ms": _percentile(latencies, 0.5) * 1000,
         "p99_ms": _percentile(latencies, 0.99) * 1000,
         "errors": len(errors),
         "rows": Sighting.objects.filter(source="isapi").count(),
-        "setup": f"gunicorn {workers} workers x {threads} threads, {processes} client processes x {per_process_threads} connections",
+        "setup": f"gunicorn {worker_class} {workers} workers x {threads} threads, {processes} client processes x {per_process_threads} connections",
+        "cpu": after.per_event_ms(before, events=events, clients=client_cpu),
     }
+
+
+# -- where the CPU went (Linux /proc) ------------------------------------------------------
+
+
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system, all threads) process `pid` used so far; 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def _postgres_pids() -> list[int]:
+    """The server processes of every connection to the bench database (same machine)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND backend_type = 'client backend'"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class _CpuSnapshot:
+    """CPU seconds used so far: the machine (all cores), the app server, PostgreSQL."""
+
+    at: float
+    machine: float
+    server: float
+    postgres: dict[int, float]
+
+    @classmethod
+    def take(cls, server_pids: list[int]) -> _CpuSnapshot:
+        ticks = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        idle = int(ticks[3]) + int(ticks[4])  # idle + iowait
+        machine = (sum(int(t) for t in ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+        return cls(
+            time.perf_counter(),
+            machine,
+            sum(_proc_cpu(p) for p in server_pids),
+            {p: _proc_cpu(p) for p in _postgres_pids()},
+        )
+
+    def per_event_ms(
+        self, before: _CpuSnapshot, *, events: int, clients: float
+    ) -> dict[str, float]:
+        """CPU ms per event by who spent it; `others` is the rest of the machine (other
+        people's jobs, the kernel's softirqs, the bench parent). Backends that connected
+        during the run count from zero."""
+        postgres = sum(v - before.postgres.get(p, 0.0) for p, v in self.postgres.items())
+        server = self.server - before.server
+        machine = self.machine - before.machine
+        spent = {
+            "server": server,
+            "postgres": postgres,
+            "clients": clients,
+            "others": machine - server - postgres - clients,
+        }
+        result = {k: v / max(events, 1) * 1000 for k, v in spent.items()}
+        result["cores_busy"] = machine / (self.at - before.at)
+        return result
 
 
 def _wait_port(port: int, timeout: float = 20) -> None:
@@ -425,20 +543,42 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
+    parser.add_argument(
+        "--what-if",
+        default="",
+        help=f"comma list of settings changes to try: {', '.join(WHAT_IFS)}",
+    )
     parser.add_argument(
         "--mqtt-window", type=int, default=500, help="events published ahead of commits"
     )
     parser.add_argument("--skip", default="", help="comma list of http,mqtt,raw to skip")
+    parser.add_argument(
+        "--media-parent",
+        default=str(ROOT / "var"),
+        help="where the scratch media folder goes (default: var/, beside MEDIA_ROOT's default)."
+        " Not /tmp: on the bench VM creating a file there costs ~0.9 ms of CPU, var/ ~15 us",
+    )
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
-    with tempfile.TemporaryDirectory(prefix="firelane-bench-") as tmp:
-        _prepare_env(Path(tmp))
+    what_ifs = list(filter(None, args.what_if.split(",")))
+    media_parent = Path(args.media_parent)
+    media_parent.mkdir(parents=True, exist_ok=True)
+    with (
+        tempfile.TemporaryDirectory(prefix="firelane-bench-") as tmp,
+        tempfile.TemporaryDirectory(prefix="bench-media-", dir=media_parent) as media,
+    ):
+        _prepare_env(Path(tmp), media=Path(media), what_ifs=what_ifs)
         import django
 
         django.setup()
         _create_database()
         serials = _build_rows()
-        print(f"bench database ready: {CAMERAS} cameras; {os.cpu_count()} CPUs")
+        print(
+            f"bench database ready: {CAMERAS} cameras; {os.cpu_count()} CPUs;"
+            f" load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])};"
+            f" media in {media_parent}; what-ifs: {', '.join(what_ifs) or 'none'}"
+        )
         results: dict[str, dict[str, Any]] = {}
         if "raw" not in skip:
             results["raw"] = bench_raw(serials, events=args.events)
@@ -452,10 +592,17 @@ def main() -> None:
                 clients=args.clients,
                 workers=args.workers,
                 threads=args.threads,
+                worker_class=args.worker_class,
             )
             print(
                 f"(a) ISAPI over HTTP      {r['rate']:8.0f} events/s  p50 {r['p50_ms']:.1f} ms"
                 f"  p99 {r['p99_ms']:.1f} ms  non-200: {r['errors']}  rows: {r['rows']}  [{r['setup']}]"
+            )
+            cpu = r["cpu"]
+            print(
+                f"    CPU ms per event: server {cpu['server']:.2f}, PostgreSQL {cpu['postgres']:.2f},"
+                f" load generator {cpu['clients']:.2f}, rest of the machine {cpu['others']:.2f}"
+                f"  ({cpu['cores_busy']:.2f} of {os.cpu_count()} cores busy)"
             )
         if "mqtt" not in skip:
             r = results["mqtt"] = bench_mqtt(serials, events=args.events, window=args.mqtt_window)

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from django.urls import URLPattern, URLResolver, include, path
 from PIL import Image
 
@@ -22,6 +24,17 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("civicloop.firelane.intake.urls")),
     path("", include("civicloop.config.urls")),
 ]
+
+
+@pytest.fixture(autouse=True)
+def intake_camera_copies_forgotten() -> Iterator[None]:
+    """Each test starts without the camera rows the intake keeps per process: a row kept
+    from another test's database could otherwise say a camera is already online."""
+    from civicloop.firelane.intake.services import camera_copies_clear
+
+    camera_copies_clear()
+    yield
+    camera_copies_clear()
 
 
 def scene_jpeg() -> bytes:
@@ -169,6 +182,7 @@ def isapi_body(
 
 
 __all__ = [
+    "intake_camera_copies_forgotten",
     "intake_site_camera",
     "isapi_body",
     "isapi_xml",

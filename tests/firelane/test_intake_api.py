@@ -11,7 +11,12 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from tests.firelane.intake_fixtures import intake_site_camera, plate_jpeg, scene_jpeg
+from tests.firelane.intake_fixtures import (
+    intake_camera_copies_forgotten,  # noqa: F401 (autouse)
+    intake_site_camera,
+    plate_jpeg,
+    scene_jpeg,
+)
 
 SERIAL = "VENDOR-CAM-7"
 URL = "/intake/events/"

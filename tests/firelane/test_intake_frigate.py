@@ -18,7 +18,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 from civicloop.firelane.intake.frigate import frigate_message_parse
 from civicloop.firelane.intake.mqtt import MqttConsumer, broker_address
 from tests.conftest import require_service
-from tests.firelane.intake_fixtures import intake_site_camera, scene_jpeg
+from tests.firelane.intake_fixtures import (
+    intake_camera_copies_forgotten,  # noqa: F401 (autouse)
+    intake_site_camera,
+    scene_jpeg,
+)
 
 BROKER = "mqtt://127.0.0.1:1883"
 CAMERA = "fire_lane_north"

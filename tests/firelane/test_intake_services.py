@@ -21,6 +21,7 @@ from civicloop.firelane.intake.services import (
     sightings_record,
 )
 from tests.firelane.intake_fixtures import (
+    intake_camera_copies_forgotten,  # noqa: F401 (autouse)
     intake_site_camera,
     plate_jpeg,
     scene_jpeg,
@@ -164,19 +165,16 @@ def test_a_disabled_camera_is_refused(intake_media: Path) -> None:
 
 
 @pytest.mark.django_db
-def test_a_lost_race_returns_the_winner_and_deletes_its_files(
-    intake_media: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_lost_race_returns_the_winner_and_deletes_its_files(intake_media: Path) -> None:
     from civicloop.firelane.models import Sighting
 
-    # Given the winner stored the event after our replay check ran (the race window is
-    # between the check and the INSERT; we open it by hiding the stored row from the check)
+    # Given an event stored with its picture
     intake_site_camera(serial="CAM-1")
     [winner] = sightings_record(
         events=[make_event("race", scene_jpeg=synthetic_jpeg((8, 8)))], remote_addr=None
     )
-    monkeypatch.setattr(services, "_stored_ids", lambda candidates: {})
-    # When we write the same event with our own pictures
+    # When the same event comes again with other pictures (one event: no replay SELECT
+    # runs first, the INSERT ... ON CONFLICT finds the stored row)
     [loser] = sightings_record(
         events=[make_event("race", plate_jpeg=plate_jpeg())], remote_addr=None
     )
@@ -184,6 +182,104 @@ def test_a_lost_race_returns_the_winner_and_deletes_its_files(
     assert loser.outcome is Outcome.DUPLICATE and loser.sighting_id == winner.sighting_id
     assert Sighting.objects.count() == 1
     assert [p.name.split("-")[-1] for p in stored_files(intake_media)] == ["scene.jpg"]
+    assert not list(intake_media.rglob("*.part"))
+
+
+@pytest.mark.django_db
+def test_a_batch_that_loses_a_race_keeps_its_other_rows(
+    intake_media: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from civicloop.firelane.models import Sighting
+
+    # Given the winner stored the event after the batch's replay check ran (the race window
+    # is between the check and the INSERT; we open it by hiding the stored row from it)
+    intake_site_camera(serial="CAM-1")
+    [winner] = sightings_record(
+        events=[make_event("race", scene_jpeg=synthetic_jpeg((8, 8)))], remote_addr=None
+    )
+    monkeypatch.setattr(services, "_stored_ids", lambda candidates: {})
+    # When a batch writes the same event, with its own pictures, and a new one
+    loser, other = sightings_record(
+        events=[make_event("race", plate_jpeg=plate_jpeg()), make_event("new")],
+        remote_addr=None,
+    )
+    # Then the race is answered with the winner's row, the new event is stored, and only
+    # the pictures of stored rows remain
+    assert loser.outcome is Outcome.DUPLICATE and loser.sighting_id == winner.sighting_id
+    assert other.outcome is Outcome.STORED
+    assert Sighting.objects.count() == 2
+    names = {s.scene.name for s in Sighting.objects.all()} | {
+        s.crop.name for s in Sighting.objects.exclude(crop="")
+    }
+    assert {p.relative_to(intake_media).as_posix() for p in stored_files(intake_media)} == names
+
+
+@pytest.mark.django_db
+def test_a_camera_row_kept_by_the_process_only_accepts(intake_media: Path) -> None:
+    from civicloop.firelane.models import Camera, IntakeRefusal, Sighting
+
+    # Given a camera whose row this process keeps since its last push
+    camera = intake_site_camera(serial="CAM-1", ip_allowlist="127.0.0.1")
+    [first] = sightings_record(events=[make_event("a")], remote_addr="127.0.0.1")
+    assert first.outcome is Outcome.STORED
+    # When its row changes without save() (no process is told): narrowed allowlist ...
+    Camera.objects.filter(pk=camera.pk).update(ip_allowlist="10.0.0.1")
+    [narrowed] = sightings_record(events=[make_event("b")], remote_addr="127.0.0.1")
+    # ... disabled
+    Camera.objects.filter(pk=camera.pk).update(ip_allowlist="127.0.0.1", status="disabled")
+    [disabled] = sightings_record(events=[make_event("c")], remote_addr="127.0.0.1")
+    # ... and back, with a clock found 10 minutes fast
+    Camera.objects.filter(pk=camera.pk).update(status="online", clock_offset_s=600)
+    sent = timezone.now() + timedelta(seconds=600)
+    [fast] = sightings_record(events=[make_event("d", when=sent)], remote_addr="127.0.0.1")
+    # Then each push is judged on the row as it is now, refusals counted
+    assert (narrowed.outcome, narrowed.reason) == (Outcome.REFUSED, "address")
+    assert (disabled.outcome, disabled.reason) == (Outcome.REFUSED, "camera_disabled")
+    assert fast.outcome is Outcome.STORED
+    stored = Sighting.objects.get(pk=fast.sighting_id)
+    assert abs((stored.taken_at - (sent - timedelta(seconds=600))).total_seconds()) < 0.01
+    assert sorted(Sighting.objects.values_list("event_key", flat=True)) == ["a", "d"]
+    assert {r.reason: r.count for r in IntakeRefusal.objects.all()} == {
+        "address": 1,
+        "camera_disabled": 1,
+    }
+
+
+@pytest.mark.django_db
+def test_one_stored_event_is_one_query(
+    intake_media: Path, django_assert_num_queries: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from civicloop.firelane.models import Sighting
+
+    # Given a camera that pushed a moment ago (its row kept; marked online, committed)
+    intake_site_camera(serial="CAM-1")
+    with django_capture_on_commit_callbacks(execute=True):
+        sightings_record(events=[make_event("a")], remote_addr="127.0.0.1")
+    # When it pushes the next event
+    with django_assert_num_queries(1):
+        [outcome] = sightings_record(events=[make_event("b")], remote_addr="127.0.0.1")
+    # Then one INSERT stored it (no camera read, replay check, savepoint or UPDATE)
+    assert outcome.outcome is Outcome.STORED
+    assert Sighting.objects.get(pk=outcome.sighting_id).event_key == "b"
+
+
+@pytest.mark.django_db
+def test_a_picture_is_written_once_under_its_content_name(intake_media: Path) -> None:
+    from django.core.files.storage import default_storage
+
+    # Given a picture stored under its content-addressed name
+    day = timezone.localdate()
+    name, digest, written = services._image_store(
+        data=scene_jpeg(), serial="CAM/1", day=day, kind="scene"
+    )
+    # When the same bytes are stored again
+    again = services._image_store(data=scene_jpeg(), serial="CAM/1", day=day, kind="scene")
+    # Then the second call finds it, the file holds the bytes, no temporary file is left
+    assert written and again == (name, digest, False)
+    assert name == f"firelane/{day:%Y/%m/%d}/CAM_1/{digest}-scene.jpg"
+    with default_storage.open(name) as f:
+        assert f.read() == scene_jpeg()
+    assert [p.name for p in intake_media.rglob("*") if p.is_file()] == [f"{digest}-scene.jpg"]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -61,10 +61,15 @@ def test_the_alert_is_the_isapi_shape() -> None:
     xml = isapi_alert_xml(
         plate="浙FEQ635", when=timezone.now(), box=(0.4, 0.6, 0.5, 0.65), event_id="x1"
     )
-    event = isapi_parts_parse(
-        serial="DS-CY-001", parts=[Part("anpr.xml", "anpr.xml", "text/xml", xml)]
-    )
-    assert event.camera_plate == "浙FEQ635"
+    picture = picture_load("hyperlpr_scene_0014.jpg")
+    parts = [
+        Part("anpr.xml", "anpr.xml", "text/xml", xml),
+        Part("detectionPicture.jpg", "detectionPicture.jpg", "image/jpeg", picture.scene),
+        Part("licensePlatePicture.jpg", "licensePlatePicture.jpg", "image/jpeg", picture.crop),
+    ]
+    event = isapi_parts_parse(serial="DS-CY-001", parts=parts)
+    assert event.plate == "浙FEQ635" and event.box is not None
+    assert event.event_key == "isapi:x1"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -95,8 +100,8 @@ def test_the_simulator_drives_both_intakes(live_server: Any, settings: Any) -> N
         mqtt_url=BROKER,
         snapshot_port=port,
         scenario=scenario,
-        period_s=0.3,
-        cycle_s=1.5,
+        period_s=1.05,  # the burnt-in time has whole seconds
+        cycle_s=3.5,
         cycles=1,
     )
     try:

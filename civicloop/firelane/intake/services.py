@@ -10,17 +10,21 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
+import os
 import re
+import threading
+import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from io import BytesIO
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.core.files.storage import FileSystemStorage, default_storage, storages
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Field, Q
 from django.utils import timezone
 from PIL import Image
 
@@ -31,7 +35,7 @@ from civicloop.firelane.intake.events import (
     RecordOutcome,
     Refusal,
 )
-from civicloop.firelane.models import Camera, IntakeRefusal, Sighting
+from civicloop.firelane.models import Camera, IntakeRefusal, Sighting, Site
 from civicloop.firelane.plates.normalize import plate_normalize
 from civicloop.firelane.tasks import PROCESS_TASK
 
@@ -43,6 +47,10 @@ ROUTINE_REFUSALS = frozenset({Refusal.NO_PLATE, Refusal.NOT_VEHICLE})
 SAFE_SERIAL = re.compile(r"[^A-Za-z0-9._-]")
 PLATE_SEPARATORS = re.compile(r"[\s·.\-_•]")
 PLATE_MAX_CHARS = 16
+# How long a process trusts its copy of a camera row (see `_camera_copy`). Short: the copy
+# may only accept events, and the INSERT re-checks it, so this bounds only how late a
+# process notices that a camera it thought online was marked offline.
+CAMERA_CACHE_TTL_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,10 +242,61 @@ def _image_store(*, data: bytes, serial: str, day: date, kind: str) -> tuple[str
     digest = hashlib.sha256(data).hexdigest()
     safe = SAFE_SERIAL.sub("_", serial)[:64] or "_"
     name = f"firelane/{day:%Y/%m/%d}/{safe}/{digest}-{kind}.jpg"
+    storage = storages["default"]
+    if type(storage) is FileSystemStorage:
+        return name, digest, _file_publish(storage, name, data)
     if default_storage.exists(name):
         # The same picture already stored (a replay, or a camera resending a frame).
         return name, digest, False
     return default_storage.save(name, ContentFile(data)), digest, True
+
+
+def _file_publish(storage: FileSystemStorage, name: str, data: bytes) -> bool:
+    """Write `data` as `name` unless that file exists; True when this call created it.
+
+    On local disk the storage API costs more than the write (an exists() call, a free-name
+    search, chunked copying); the name is content-addressed, so a file already there holds
+    these bytes. The picture is written under a temporary name and hard-linked into place,
+    so a crash mid-write never leaves a truncated file under the real name."""
+    path = storage.path(name)
+    folder = os.path.dirname(path)
+    temp = os.path.join(folder, f".{os.getpid()}-{threading.get_ident()}.part")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(temp, flags, 0o666)
+    except FileNotFoundError:
+        _folder_make(storage, folder)
+        fd = os.open(temp, flags, 0o666)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if storage.file_permissions_mode is not None:
+                os.fchmod(fd, storage.file_permissions_mode)
+        finally:
+            os.close(fd)
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            # The same picture already stored (a replay, or a camera resending a frame).
+            return False
+        return True
+    finally:
+        os.unlink(temp)
+
+
+def _folder_make(storage: FileSystemStorage, folder: str) -> None:
+    # As FileSystemStorage does: honour FILE_UPLOAD_DIRECTORY_PERMISSIONS when set.
+    mode = storage.directory_permissions_mode
+    if mode is None:
+        os.makedirs(folder, exist_ok=True)
+        return
+    old_umask = os.umask(0o777 & ~mode)
+    try:
+        os.makedirs(folder, mode, exist_ok=True)
+    finally:
+        os.umask(old_umask)
 
 
 def _files_delete(names: Iterable[str]) -> None:
@@ -267,10 +326,24 @@ def sightings_record(
       rows stored, and the tracker is hinted once after commit if anything was stored;
     - each camera that pushed is marked online, writing `last_seen_at` at most every
       FIRELANE_LAST_SEEN_EVERY_S seconds.
+
+    One event (an HTTP push) that is stored takes a shorter way with the same guarantees:
+    see `_sighting_record_one`.
     """
     now = now or timezone.now()
     if not events:
         return []
+    if len(events) == 1:
+        stored = _sighting_record_one(event=events[0], remote_addr=remote_addr, now=now)
+        if stored is not None:
+            return [stored]
+    return _sightings_record_batch(events=events, remote_addr=remote_addr, now=now)
+
+
+def _sightings_record_batch(
+    *, events: Sequence[CameraEvent], remote_addr: str | None, now: datetime
+) -> list[RecordOutcome]:
+    """`sightings_record` for any number of events: fresh camera rows, one transaction."""
     cameras = {
         c.serial: c
         for c in Camera.objects.select_related("site").filter(serial__in={e.serial for e in events})
@@ -429,25 +502,42 @@ def _sightings_insert(fresh: Sequence[_Candidate], *, written: list[str]) -> Non
         for row in rows:
             row.pk = None
             row._state.adding = True
+    lost: list[str] = []
     for row in rows:
         try:
             with transaction.atomic():
                 row.save(force_insert=True)
         except IntegrityError:
             row.pk = None
-            # Delete what we wrote for the lost row, unless the winner (which may have
-            # found our content-addressed file already there) refers to it.
             winner = (
                 Sighting.objects.filter(camera_id=row.camera_id, event_key=row.event_key)
-                .values_list("pk", "scene", "crop")
+                .values_list("pk", flat=True)
                 .first()
             )
-            row._intake_winner = winner[0] if winner else None  # type: ignore[attr-defined]
-            lost = [n for n in getattr(row, "_intake_files", []) if n not in (winner or ())[1:]]
-            _files_delete(lost)
-            for name in getattr(row, "_intake_files", []):
-                if name in written:
-                    written.remove(name)
+            row._intake_winner = winner  # type: ignore[attr-defined]
+            lost.extend(getattr(row, "_intake_files", []))
+    # Rows of this batch that were stored are visible to the check (same transaction): a
+    # picture they share with a lost row stays, and stays in `written` should the batch
+    # roll back later.
+    for name in _files_delete_unreferenced(lost):
+        if name in written:
+            written.remove(name)
+
+
+def _files_delete_unreferenced(names: Sequence[str]) -> list[str]:
+    """Delete those of `names` (pictures written for rows that lost a race) that no
+    sighting refers to, and return them. A content-addressed picture may be shared: by the
+    winner (which found our file already there) or by another event with the same bytes."""
+    if not names:
+        return []
+    used: set[str] = set()
+    for scene, crop in Sighting.objects.filter(Q(scene__in=names) | Q(crop__in=names)).values_list(
+        "scene", "crop"
+    ):
+        used.update((scene, crop))
+    unused = [n for n in dict.fromkeys(names) if n not in used]
+    _files_delete(unused)
+    return unused
 
 
 def _cameras_seen(cameras: Iterable[Camera], *, now: datetime) -> None:
@@ -462,9 +552,166 @@ def _cameras_seen(cameras: Iterable[Camera], *, now: datetime) -> None:
             or c.last_seen_at <= now - every
         )
     ]
-    if not stale:
-        return
+    if stale:
+        _cameras_mark_online(stale, now=now, every=every)
+
+
+def _cameras_mark_online(pks: Sequence[int], *, now: datetime, every: timedelta) -> None:
     # The condition again in SQL: concurrent requests that all read a stale row write once.
-    Camera.objects.filter(pk__in=stale).exclude(status=Camera.Status.DISABLED).filter(
+    Camera.objects.filter(pk__in=pks).exclude(status=Camera.Status.DISABLED).filter(
         Q(last_seen_at=None) | Q(last_seen_at__lte=now - every) | ~Q(status=Camera.Status.ONLINE)
     ).update(status=Camera.Status.ONLINE, last_seen_at=now)
+
+
+# -- one event: the HTTP push -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _CameraCopy:
+    """This process's copy of a camera row (site included). Shared by threads: read only."""
+
+    camera: Camera
+    read_at: float  # time.monotonic() when read
+    # The last last_seen_at known to be written together with status online, if any.
+    online_since: datetime | None
+
+
+_camera_copies: dict[str, _CameraCopy] = {}
+
+
+def camera_copies_clear() -> None:
+    """Forget the camera rows this process holds (tests do, between databases)."""
+    _camera_copies.clear()
+
+
+def _camera_copy(serial: str) -> _CameraCopy | None:
+    copy = _camera_copies.get(serial)
+    if copy is not None and time.monotonic() - copy.read_at < CAMERA_CACHE_TTL_S:
+        return copy
+    camera = Camera.objects.select_related("site").filter(serial=serial).first()
+    if camera is None:
+        # Unknown serials are not kept: the copies stay as many as the cameras.
+        _camera_copies.pop(serial, None)
+        return None
+    online = camera.status == Camera.Status.ONLINE
+    copy = _CameraCopy(camera, time.monotonic(), camera.last_seen_at if online else None)
+    _camera_copies[serial] = copy
+    return copy
+
+
+def _camera_copy_seen(serial: str, *, camera_id: int, now: datetime) -> None:
+    copy = _camera_copies.get(serial)
+    if copy is not None and copy.camera.pk == camera_id:
+        _camera_copies[serial] = replace(copy, online_since=now)
+
+
+def _sighting_record_one(
+    *, event: CameraEvent, remote_addr: str | None, now: datetime
+) -> RecordOutcome | None:
+    """Store one event that passes every check, in as few round trips as it can be done:
+    its outcome, or None when it is not simply stored (refused, a replay, or the camera row
+    changed meanwhile); `sightings_record` then decides it the batch way, on fresh rows,
+    so refusals and duplicates are answered and counted exactly as for a batch.
+
+    The ways it is shorter, and why each keeps the guarantees:
+    - the camera row may come from this process's copy (at most CAMERA_CACHE_TTL_S old),
+      trusted only to accept: the INSERT re-checks in SQL that the row still says what the
+      checks read (`_sighting_insert_checked`); a changed row inserts nothing;
+    - `INSERT ... ON CONFLICT DO NOTHING RETURNING id` on the (camera, event key) unique
+      constraint replaces the replay SELECT, the savepoint and BEGIN/COMMIT: in autocommit
+      the statement is its own transaction, so the row is committed before the hint;
+    - the camera is marked online as in `_cameras_seen`, judged on what this process wrote.
+    """
+    copy = _camera_copy(event.serial)
+    if copy is None:
+        return None
+    camera = copy.camera
+    if _check_camera(event=event, camera=camera, remote_addr=remote_addr) is not None:
+        return None
+    taken_at, flags, problem = _check_time(event=event, camera=camera, now=now)
+    if problem is not None:
+        return None
+    scene_size, problem = _check_images(event)
+    if problem is not None:
+        return None
+    candidate = _Candidate(0, event, camera, taken_at, flags, scene_size)
+    written: list[str] = []
+    try:
+        sighting = _sighting_build(candidate, now=now, written=written)
+        sighting_id = _sighting_insert_checked(sighting, camera=camera)
+    except BaseException:
+        _files_delete(written)
+        raise
+    if sighting_id is None:
+        # A replay (or a lost race), or a changed camera row: forget the row, undo our files.
+        _camera_copies.pop(event.serial, None)
+        _files_delete_unreferenced(written)
+        return None
+    every = timedelta(seconds=settings.FIRELANE_LAST_SEEN_EVERY_S)
+    if copy.online_since is None or copy.online_since <= now - every:
+        _cameras_mark_online([camera.pk], now=now, every=every)
+        # Remember the mark only once it is committed (a caller's transaction may roll back).
+        serial, camera_id = event.serial, camera.pk
+        transaction.on_commit(
+            lambda: _camera_copy_seen(serial, camera_id=camera_id, now=now), robust=True
+        )
+    run_after_commit(PROCESS_TASK)
+    return RecordOutcome(Outcome.STORED, event.serial, event.event_key, sighting_id)
+
+
+_insert_sql: dict[str, str] = {}
+
+
+def _sighting_insert_sql() -> tuple[str, list[Field[Any, Any]]]:
+    fields = [f for f in Sighting._meta.concrete_fields if not f.primary_key]
+    sql = _insert_sql.get(connection.vendor)
+    if sql is None:
+        qn = connection.ops.quote_name
+        sighting, camera, site = Sighting._meta, Camera._meta, Site._meta
+        names = {
+            "sighting": qn(sighting.db_table),
+            "columns": ", ".join(qn(f.column) for f in fields),
+            "values": ", ".join(["%s"] * len(fields)),
+            "camera": qn(camera.db_table),
+            "camera_pk": qn(camera.pk.column),
+            "camera_site": qn(Camera.site.field.column),
+            "site": qn(site.db_table),
+            "site_pk": qn(site.pk.column),
+            "unique": ", ".join(qn(f.column) for f in fields if f.name in ("camera", "event_key")),
+            "pk": qn(sighting.pk.column),
+        }
+        # Identifiers come from the models (quoted); every value is a parameter.
+        sql = (  # noqa: S608
+            "INSERT INTO {sighting} ({columns}) SELECT {values} WHERE EXISTS ("
+            "SELECT 1 FROM {camera} c INNER JOIN {site} s ON s.{site_pk} = c.{camera_site}"
+            " WHERE c.{camera_pk} = %s AND c.status <> %s AND s.is_active = %s"
+            " AND c.ip_allowlist = %s AND c.clock_offset_s = %s"
+            " AND c.image_width = %s AND c.image_height = %s)"
+            " ON CONFLICT ({unique}) DO NOTHING RETURNING {pk}"
+        ).format(**names)
+        _insert_sql[connection.vendor] = sql
+    return sql, fields
+
+
+def _sighting_insert_checked(row: Sighting, *, camera: Camera) -> int | None:
+    """INSERT `row` unless its (camera, event key) is stored, or the camera row no longer
+    says what the checks read (disabled, site closed, allowlist, clock offset, picture
+    size): the new id, or None. One statement (PostgreSQL; SQLite >= 3.35)."""
+    sql, fields = _sighting_insert_sql()
+    # The raw attribute values: no pre_save is needed (no auto_now fields; the file names
+    # are already stored), and a FileField's descriptor would wrap each name in a FieldFile.
+    values = row.__dict__
+    params: list[Any] = [f.get_db_prep_save(values[f.attname], connection) for f in fields]
+    params += [
+        camera.pk,
+        Camera.Status.DISABLED.value,
+        True,
+        camera.ip_allowlist,
+        camera.clock_offset_s,
+        camera.image_width,
+        camera.image_height,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchone()
+    return int(found[0]) if found else None

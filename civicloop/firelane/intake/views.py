@@ -26,7 +26,7 @@ from civicloop.firelane.intake.events import (
     RecordOutcome,
     Refusal,
 )
-from civicloop.firelane.intake.isapi import Part, isapi_parts_parse
+from civicloop.firelane.intake.isapi import Part, isapi_parts_parse, multipart_split
 from civicloop.firelane.intake.jsonapi import json_event_parse
 from civicloop.firelane.intake.services import RefusalNote, intake_refusals_count, sightings_record
 
@@ -62,6 +62,19 @@ def _check_length(request: HttpRequest) -> None:
 def _multipart_parts(request: HttpRequest) -> list[Part]:
     if not (request.content_type or "").startswith("multipart/"):
         raise IntakeError(Refusal.MALFORMED, "expected multipart/form-data")
+    try:
+        # The size was checked: the body is at most FIRELANE_INTAKE_MAX_BYTES.
+        body = request.body
+    except RequestDataTooBig as exc:
+        raise IntakeError(Refusal.TOO_LARGE, "body too large") from exc
+    split = None
+    if request.content_type == "multipart/form-data":
+        split = multipart_split(
+            body=body, boundary=(request.content_params or {}).get("boundary", "")
+        )
+    if split is not None:
+        return split
+    # Anything unusual: Django's parser, over the body already read.
     try:
         fields, files = request.POST, request.FILES
     except RequestDataTooBig as exc:
