@@ -21,8 +21,8 @@ from civicloop.firelane.models import Camera, Exemption, Lane, Site
 DEMO_WARN_AFTER_S = 60
 DEMO_NOTICE_AFTER_S = 180
 DEMO_GAP_S = 90
-# One lane across the lower part of each camera's picture, where cars stand.
-DEMO_LANE = [[0.0, 0.35], [1.0, 0.35], [1.0, 1.0], [0.0, 1.0]]
+# One lane across the lower four fifths of each camera's picture, where cars stand.
+DEMO_LANE = [[0.0, 0.2], [1.0, 0.2], [1.0, 1.0], [0.0, 1.0]]
 
 
 @dataclass(frozen=True)
