@@ -32,6 +32,10 @@ class Channel:
     keywords: tuple[str, ...] = field(default_factory=tuple)
     # Which kinds of unit receive a new case, searched up the area tree from its area.
     owner_unit_kinds: tuple[str, ...] = ("town_office",)
+    # Where staff act on a case when the channel's steps are taken on the module's own page
+    # (`{number}` is replaced); the generic case page links there.
+    staff_page: str = ""
+    staff_page_label: str | Promise = ""
 
 
 @dataclass(frozen=True)

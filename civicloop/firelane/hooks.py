@@ -19,6 +19,8 @@ FIRELANE = Channel(
     description=_("消防车通道占用的非现场执法：摄像机发现、短信提醒、证据审核、告知单和网上缴款。"),
     keywords=("生命通道", "消防车通道", "非现场执法"),
     owner_unit_kinds=("department",),
+    staff_page="/firelane/review/{number}/",
+    staff_page_label=_("在执法审核页查看证据并办理"),
 )
 
 

@@ -204,9 +204,21 @@ def _case_page(
         "may_see_contact": may_see_contact(request.user, case),
         "revealed": revealed,
         "error_action": bound.action.code if bound is not None else "",
+        "module_page": _module_page(case),
         "page_errors": page_errors,
     }
     return render(request, "web/case_detail.html", context, status=status)
+
+
+def _module_page(case: Case) -> tuple[str, str] | None:
+    """(url, label) of the module's own page for this case, when its channel has one."""
+    try:
+        channel = registry.channel(case.channel)
+    except registry.RegistryError:
+        return None
+    if not channel.staff_page:
+        return None
+    return channel.staff_page.format(number=case.number), str(channel.staff_page_label)
 
 
 @login_required

@@ -233,3 +233,12 @@ def test_review_pages_for_the_officer(in_review: Case, officer: User) -> None:
     other.force_login(User.objects.get(username="handler_housing"))
     assert other.get("/firelane/review/").status_code == 403
     assert other.get(f"/firelane/review/{in_review.number}/").status_code == 403
+
+
+def test_the_generic_case_page_points_to_the_review_page(in_review: Case, officer: User) -> None:
+    client = Client()
+    client.force_login(officer)
+    page = client.get(f"/cases/{in_review.number}/").content.decode()
+    assert f'href="/firelane/review/{in_review.number}/"' in page
+    # and offers none of the fire-lane steps itself
+    assert 'name="action" value="approve"' not in page and "/act/approve/" not in page
