@@ -105,10 +105,10 @@ def characters() -> list[str]:
         return list(_get().text_rec.postprocess_op.character)
 
 
-def detect(image: np.ndarray) -> np.ndarray:
+def detect(image: np.ndarray, *, long_side: int = DET_LONG_SIDE) -> np.ndarray:
     """Text boxes (N, 4, 2) in image coordinates, by the PP-OCRv4 detector, run on a
-    copy scaled to a long side of at most DET_LONG_SIDE."""
-    scale = min(1.0, DET_LONG_SIDE / float(max(image.shape[:2])))
+    copy scaled to a long side of at most `long_side`."""
+    scale = min(1.0, long_side / float(max(image.shape[:2])))
     if scale < 1.0:
         image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     with _lock:

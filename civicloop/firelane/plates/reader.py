@@ -54,6 +54,16 @@ SURE_MIN_CHAR_PROB = 0.85
 # A scene reading from colour regions this confident skips the text detector.
 SCENE_SURE_CONFIDENCE = 0.9
 SCENE_FULL_READS = 2
+# Two candidates overlapping this much are one region (a colour blob and its frame).
+SAME_REGION_IOU = 0.5
+# An unsure colour reading is checked by the text detector in a window around the
+# region first: the region widened by this share of its size on each side, detected at
+# this long side at most (a plate fills much of the window, so it stays large enough).
+WINDOW_MARGIN = 0.5
+WINDOW_LONG_SIDE = 480
+# A whole-scene detector box overlapping a box already read in the window this much is
+# not read again.
+TRIED_REGION_IOU = 0.7
 # Text-detector candidates read in the second stage (they come after the colour ones,
 # so the budget is smaller: scene p95 latency).
 SCENE_TEXT_CANDIDATES = 6
@@ -242,10 +252,18 @@ def _vote(readings: list[Decoded]) -> tuple[Decoded, int, float] | None:
 
 
 def _read_views(
-    views: list[np.ndarray], rows: list[tuple[np.ndarray, np.ndarray]], color: str
+    views: list[np.ndarray],
+    rows: list[tuple[np.ndarray, np.ndarray]],
+    color: str,
+    known: dict[int, np.ndarray] | None = None,
 ) -> list[Decoded]:
+    """Decoded readings of the views and rows; `known` holds probabilities already
+    computed for some images (by index), which are not recognised again."""
     images = views + [img for pair in rows for img in pair]
-    probs = engine.recognize(images)
+    known = known or {}
+    todo = [i for i in range(len(images)) if i not in known]
+    fresh = dict(zip(todo, engine.recognize([images[i] for i in todo]), strict=True))
+    probs = [known[i] if i in known else fresh[i] for i in range(len(images))]
     readings = [d for d in (_decode_one(p, color) for p in probs[: len(views)]) if d]
     for i in range(len(rows)):
         decoded = _decode_rows(probs[len(views) + 2 * i], probs[len(views) + 2 * i + 1])
@@ -256,13 +274,18 @@ def _read_views(
     return readings
 
 
-def _read_plate_image(plate: np.ndarray, *, color: str | None = None) -> _Read | None:
+def _read_plate_image(
+    plate: np.ndarray, *, color: str | None = None, plain_probs: np.ndarray | None = None
+) -> _Read | None:
     """Read one plate image (a crop, or a region cut out of a scene): two views first,
-    two more when those disagree or are unsure, then the views vote."""
+    two more when those disagree or are unsure, then the views vote. `plain_probs` are
+    the recogniser's probabilities of `plate` itself when the caller already has them
+    (the second first view is the plate as is: no need to recognise it twice)."""
     color = plate_color(plate) if color is None else color
     two_row = plate.shape[1] / float(plate.shape[0]) < TWO_ROW_MAX_ASPECT
     rows = _row_views(plate) if two_row else []
-    readings = _read_views(_views_first(plate), rows, color)
+    known = {} if plain_probs is None else {1: plain_probs}
+    readings = _read_views(_views_first(plate), rows, color, known)
     voted = _vote(readings)
     # Every view agrees and no character is doubtful: more views would not change it.
     unanimous = voted is not None and voted[1] == len(readings) >= 2
@@ -297,30 +320,86 @@ def _crop_reading(image: np.ndarray) -> PlateReading:
     )
 
 
+def _bounds(quad: np.ndarray) -> tuple[float, float, float, float]:
+    xs, ys = quad[:, 0], quad[:, 1]
+    return float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
+
+
+def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Intersection over union of two x1,y1,x2,y2 boxes."""
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = w * h
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _overlaps(
+    box: tuple[float, float, float, float], others: list[tuple[float, float, float, float]]
+) -> bool:
+    return any(_iou(box, other) >= SAME_REGION_IOU for other in others)
+
+
 def _best_candidate(
     image: np.ndarray, candidates: list[Candidate]
 ) -> tuple[float, _Read, Candidate] | None:
-    """Read every candidate once, then read the most promising few fully."""
-    if not candidates:
-        return None
-    crops = [quad_crop(image, c.quad) for c in candidates]
-    colors = [plate_color(crop) for crop in crops]
-    probs = engine.recognize(crops)
+    """Read the candidates once each, most plate-like first, then the most promising
+    few fully. A candidate whose first reading is already a sure plate is read fully at
+    once, and when that is sure too the rest are never read (scene latency)."""
+    crops: list[np.ndarray] = []
+    colors: list[str] = []
+    probs: list[np.ndarray] = []
+    full: dict[int, _Read | None] = {}
+
+    def bonus(i: int) -> float:
+        return COLOR_BONUS if colors[i] in PLATE_BACKGROUNDS else 0.0
+
+    def full_read(i: int) -> _Read | None:
+        if i not in full:
+            plate = crop_tighten(crops[i], colors[i])
+            # The untightened crop's first reading is one of the views: reuse it.
+            plain = probs[i] if plate is crops[i] else None
+            full[i] = _read_plate_image(plate, color=colors[i], plain_probs=plain)
+        return full[i]
+
     ranked: list[tuple[float, int]] = []
-    for i, p in enumerate(probs):
-        decoded = _decode_one(p, colors[i])
+    first_prob: dict[int, float] = {}
+    read_boxes: list[tuple[float, float, float, float]] = []  # of the full reads
+    for i, candidate in enumerate(candidates):
+        crops.append(quad_crop(image, candidate.quad))
+        colors.append(plate_color(crops[i]))
+        probs.append(engine.recognize([crops[i]])[0])
+        decoded = _decode_one(probs[i], colors[i])
         if decoded is None:
             continue
-        bonus = COLOR_BONUS if colors[i] in PLATE_BACKGROUNDS else 0.0
-        ranked.append((decoded.mean_prob + bonus, i))
+        first_prob[i] = decoded.mean_prob
+        ranked.append((decoded.mean_prob + bonus(i), i))
+        if (
+            plate_is_valid(decoded.text)
+            and decoded.min_prob >= SURE_MIN_CHAR_PROB
+            and not _overlaps(_bounds(candidate.quad), read_boxes)
+        ):
+            read_boxes.append(_bounds(candidate.quad))
+            read = full_read(i)
+            if read is not None and _confidence(read) >= SCENE_SURE_CONFIDENCE:
+                return _confidence(read) + bonus(i), read, candidate
     ranked.sort(reverse=True)
     best: tuple[float, _Read, Candidate] | None = None
-    for _, i in ranked[:SCENE_FULL_READS]:
-        read = _read_plate_image(crop_tighten(crops[i], colors[i]), color=colors[i])
+    for rank, (_, i) in enumerate(ranked[:SCENE_FULL_READS]):
+        box = _bounds(candidates[i].quad)
+        if i not in full and (
+            rank > 0 and (first_prob[i] < SCENE_MIN_MEAN_PROB or _overlaps(box, read_boxes))
+        ):
+            # A runner-up that does not read as a plate even roughly, or that is a
+            # region already read cut a little differently, is not worth a full read.
+            continue
+        if i not in full:
+            read_boxes.append(box)
+        read = full_read(i)
         if read is None:
             continue
         confidence = _confidence(read)
-        key = confidence + (COLOR_BONUS if colors[i] in PLATE_BACKGROUNDS else 0.0)
+        key = confidence + bonus(i)
         if best is None or key > best[0]:
             best = (key, read, candidates[i])
         if confidence >= SCENE_SURE_CONFIDENCE:
@@ -328,15 +407,72 @@ def _best_candidate(
     return best
 
 
+def _better(
+    best: tuple[float, _Read, Candidate] | None, other: tuple[float, _Read, Candidate] | None
+) -> tuple[float, _Read, Candidate] | None:
+    if other is not None and (best is None or other[0] > best[0]):
+        return other
+    return best
+
+
+def _detect_around(image: np.ndarray, quad: np.ndarray) -> list[Candidate]:
+    """Text-detector candidates in a window around a plate-coloured region (the region
+    widened by WINDOW_MARGIN of its size on every side), in image coordinates."""
+    x1, y1, x2, y2 = _bounds(quad)
+    mx, my = (x2 - x1) * WINDOW_MARGIN, (y2 - y1) * WINDOW_MARGIN
+    height, width = image.shape[:2]
+    left, top = max(0, int(x1 - mx)), max(0, int(y1 - my))
+    right, bottom = min(width, int(x2 + mx) + 1), min(height, int(y2 + my) + 1)
+    if right - left < 16 or bottom - top < 8:
+        return []
+    window = image[top:bottom, left:right]
+    boxes = engine.detect(window, long_side=WINDOW_LONG_SIDE)
+    return candidates_from_boxes(boxes + np.array([left, top], dtype=np.float32))
+
+
 def _scene_reading(image: np.ndarray) -> PlateReading:
-    """Plate-coloured regions first (cheap); the text detector only when they give no
-    sure reading."""
+    """Plate-coloured regions first (cheap); when they give no sure reading, the text
+    detector in a window around the best region, and over the whole scene only when
+    that neither is sure nor agrees with the colour reading."""
     best = _best_candidate(image, candidates_from_color(image))
+    tried: list[tuple[float, float, float, float]] = []
+    if (
+        best is not None
+        and best[1].score >= SCENE_MIN_MEAN_PROB
+        and _confidence(best[1]) < SCENE_SURE_CONFIDENCE
+    ):
+        # The colour region reads as a plate, but not surely: the detector's tighter
+        # text box usually reads it better, and a window around the region is far
+        # cheaper to detect in than the whole scene.
+        boxes = _detect_around(image, best[2].quad)[:SCENE_TEXT_CANDIDATES]
+        tried = [_bounds(c.quad) for c in boxes]
+        by_text = _best_candidate(image, boxes)
+        if by_text is not None and _agree(best[1], by_text[1]):
+            # Two independent localisations read the same valid plate: sure enough to
+            # skip the whole-scene detector.
+            return _scene_result(image, _better(best, by_text))
+        best = _better(best, by_text)
     if best is None or _confidence(best[1]) < SCENE_SURE_CONFIDENCE:
         boxes = candidates_from_boxes(engine.detect(image))[:SCENE_TEXT_CANDIDATES]
-        by_text = _best_candidate(image, boxes)
-        if by_text is not None and (best is None or by_text[0] > best[0]):
-            best = by_text
+        # Regions already read in the window would read the same again.
+        boxes = [
+            c
+            for c in boxes
+            if not any(_iou(_bounds(c.quad), box) >= TRIED_REGION_IOU for box in tried)
+        ]
+        best = _better(best, _best_candidate(image, boxes))
+    return _scene_result(image, best)
+
+
+def _agree(one: _Read, other: _Read) -> bool:
+    return (
+        one.decoded.text == other.decoded.text
+        and _confidence(one) > 0
+        and min(one.score, other.score) >= SCENE_MIN_MEAN_PROB
+    )
+
+
+def _scene_result(image: np.ndarray, best: tuple[float, _Read, Candidate] | None) -> PlateReading:
     if best is None or best[1].score < SCENE_MIN_MEAN_PROB:
         return PlateReading(plate="", color="", confidence=0.0, box=None, kind=KIND_SCENE)
     _, read, cand = best
