@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.urls import URLPattern, URLResolver, include, path
 from django.utils import timezone
 
 from tests.conftest import ROOT
@@ -21,13 +20,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ECHARTS_DIST = ROOT / "build" / "vendor" / "echarts"
 ECHARTS_PREFIX = "vendor/echarts"
-
-# The dashboard with the shell's sign-in around it, independent of other modules' URLs.
-urlpatterns: list[URLPattern | URLResolver] = [
-    path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("civicloop.firelane.urls_dashboard")),
-    path("", include("civicloop.web.urls")),
-]
 
 
 @pytest.fixture
@@ -39,7 +31,6 @@ def dashboard_settings(settings, monkeypatch: pytest.MonkeyPatch) -> None:
     dirs = list(getattr(settings, "STATICFILES_DIRS", []))
     if not any(isinstance(d, tuple) and d[0] == ECHARTS_PREFIX for d in dirs):
         settings.STATICFILES_DIRS = [*dirs, (ECHARTS_PREFIX, ECHARTS_DIST)]
-    settings.ROOT_URLCONF = __name__
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     from civicloop.firelane import views_dashboard
 

@@ -12,18 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.urls import URLPattern, URLResolver, include, path
 from PIL import Image
 
 PLATES_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "plates"
 SCENE_FILE = PLATES_DIR / "hyperlpr_scene_0001.jpg"
 PLATE_FILE = PLATES_DIR / "lprnet_0021.jpg"
-
-# The live server's URLconf: the project's URLs plus the intake's (until the lead wires them).
-urlpatterns: list[URLPattern | URLResolver] = [
-    path("", include("civicloop.firelane.intake.urls")),
-    path("", include("civicloop.config.urls")),
-]
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import URLPattern, URLResolver, include, path, reverse
+from django.urls import reverse
 
 from civicloop.core.accounts.models import User
 from civicloop.core.accounts.roles import Role
@@ -39,20 +39,11 @@ from civicloop.firelane.models import Camera, Lane, Notice, Site, Stay
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-# The dashboard with only what its page needs around it (the shell's sign-in and
-# language switch), so these tests do not depend on other modules' URLs.
-urlpatterns: list[URLPattern | URLResolver] = [
-    path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("civicloop.firelane.urls_dashboard")),
-    path("", include("civicloop.web.urls")),
-]
-
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _dashboard_urls(settings) -> None:
-    settings.ROOT_URLCONF = __name__
+def _dashboard_language(settings) -> None:
     settings.LANGUAGE_CODE = "zh-hans"
 
 

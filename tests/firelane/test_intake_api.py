@@ -26,7 +26,6 @@ URL = "/intake/events/"
 def intake_api(settings: Any, tmp_path: Any, db: None) -> tuple[Client, str]:
     from civicloop.core.accounts.services import api_key_create
 
-    settings.ROOT_URLCONF = "tests.firelane.intake_fixtures"
     settings.MEDIA_ROOT = str(tmp_path / "media")
     # The allowlist is for direct pushes; an API sender is known by its key instead.
     intake_site_camera(serial=SERIAL, vendor="other", ip_allowlist="10.9.9.9")

@@ -26,7 +26,6 @@ SERIAL = "DS-2CD-TEST-001"
 
 @pytest.fixture
 def intake_http(settings: Any, tmp_path: Any, live_server: Any) -> Any:
-    settings.ROOT_URLCONF = "tests.firelane.intake_fixtures"
     settings.MEDIA_ROOT = str(tmp_path / "media")
     return live_server
 
