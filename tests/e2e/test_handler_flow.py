@@ -129,7 +129,10 @@ def test_handler_flow(chromium_page, live_server, flow_case, tmp_path: Path) -> 
     assert page.locator(".case-head-meta .state").inner_text() == "待评价"
     thumb = page.locator(".thumbs img").first
     thumb.wait_for()
-    assert page.evaluate("img => img.complete && img.naturalWidth > 0", thumb.element_handle())
+    # The thumbnail is fetched after the page loads: wait for it to arrive and decode.
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle()
+    )
     shot(page, "09-case-result-submitted", phone=True)
     log_out(page, base)
 
