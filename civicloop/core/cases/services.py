@@ -550,8 +550,9 @@ def transition(
     effects (holder, grade, rating, deadlines), end the current step and open the next,
     append the timeline entry, and write notifications to the outbox. Raises CaseError
     and changes nothing when refused. `actor=None` is the platform itself (a sweep, a
-    payment notification): it may take only actions whose `who` names SYSTEM. With an `idempotency_key`, a repeated call (a
-    second tap) returns the case unchanged."""
+    payment notification): it may take only actions whose `who` names SYSTEM. An action
+    with `only_via` is taken only when `via` names that module. With an
+    `idempotency_key`, a repeated call (a second tap) returns the case unchanged."""
     given = TransitionInput(
         note=clean_text(note),
         unit=unit,
