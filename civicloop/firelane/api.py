@@ -3,7 +3,7 @@ for any integration holding an API key (`manage.py create_api_key`)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
@@ -15,12 +15,9 @@ from civicloop.firelane.models import Camera
 
 def camera_status(camera: Camera, *, now: datetime | None = None) -> str:
     """Online only while the camera has been heard from within its heartbeat interval."""
-    now = now or timezone.now()
     if camera.status == Camera.Status.DISABLED:
         return Camera.Status.DISABLED
-    if camera.last_seen_at is None or camera.last_seen_at < now - timedelta(
-        seconds=camera.heartbeat_interval_s
-    ):
+    if not camera.heard_within_heartbeat(now=now or timezone.now()):
         return Camera.Status.OFFLINE
     return Camera.Status.ONLINE
 

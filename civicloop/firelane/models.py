@@ -9,6 +9,7 @@ everything after that (review, notice, statement, payment) moves that case throu
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -121,6 +122,12 @@ class Camera(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.serial})"
+
+    def heard_within_heartbeat(self, *, now: datetime) -> bool:
+        """Whether the camera has reported within its heartbeat interval (online)."""
+        return self.last_seen_at is not None and self.last_seen_at >= now - timedelta(
+            seconds=self.heartbeat_interval_s
+        )
 
 
 class Lane(models.Model):

@@ -85,15 +85,15 @@ def plate_decide(*, camera_plate: str, reading: PlateReading | None) -> PlateDec
 
 
 def _reading_of(sighting: Sighting) -> PlateReading | None:
+    """The plate crop read alone; the scene when there is no crop or it showed no plate."""
     crop = _read_file(sighting.crop)
-    if crop is not None:
-        reading = plate_read(image=crop, kind="crop")
-        if reading.plate:
-            return reading
+    crop_reading = plate_read(image=crop, kind="crop") if crop is not None else None
+    if crop_reading is not None and crop_reading.plate:
+        return crop_reading
     scene = _read_file(sighting.scene)
     if scene is not None:
         return plate_read(image=scene, kind="scene")
-    return None if crop is None else plate_read(image=crop, kind="crop")
+    return crop_reading
 
 
 # --------------------------------------------------------------------------- lanes
@@ -330,7 +330,7 @@ def cameras_check_heartbeat(*, now: datetime | None = None) -> list[int]:
             if camera.status != Camera.Status.OFFLINE:
                 Camera.objects.filter(pk=camera.pk).update(status=Camera.Status.OFFLINE)
             continue
-        silent = camera.last_seen_at < now - timedelta(seconds=camera.heartbeat_interval_s)
+        silent = not camera.heard_within_heartbeat(now=now)
         if silent and camera.offline_notified_at is None:
             with transaction.atomic():
                 n = Camera.objects.filter(pk=camera.pk, offline_notified_at__isnull=True).update(

@@ -35,7 +35,7 @@ from civicloop.firelane.notices import (
     notice_posted,
     notice_statement_decide,
 )
-from civicloop.firelane.payments.provider import fen_to_yuan
+from civicloop.firelane.payments.provider import fen_to_yuan, yuan_to_fen
 from civicloop.firelane.plates import plate_normalize
 from civicloop.firelane.tracking import sighting_confirm, sighting_reject
 from civicloop.firelane.workflow import REVIEW, STATEMENT, TO_POST
@@ -158,11 +158,11 @@ def _with_local_times(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def _amount_fen(raw: str | None) -> int | None:
+    """The officer's amount in yuan as exact fen (never through a float)."""
     try:
-        yuan = float(raw or "")
+        return yuan_to_fen((raw or "").strip())
     except ValueError:
         return None
-    return round(yuan * 100)
 
 
 @login_required
