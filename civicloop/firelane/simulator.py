@@ -21,7 +21,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,6 +30,8 @@ import requests
 from django.conf import settings
 from django.utils import timezone
 from PIL import Image
+
+from civicloop.notify.fakes import LoopbackHTTPServer, LoopbackServer
 
 logger = logging.getLogger(__name__)
 
@@ -193,13 +195,13 @@ def frigate_event(
 
 
 class _SnapshotHandler(BaseHTTPRequestHandler):
-    server: _SnapshotServer
+    server: LoopbackHTTPServer
 
     def do_GET(self) -> None:
         parts = self.path.strip("/").split("/")
         data = None
         if len(parts) == 4 and parts[:2] == ["api", "events"] and parts[3] == "snapshot.jpg":
-            data = self.server.snapshots.get(parts[2])
+            data = self.server.fake.snapshots.get(parts[2])
         if data is None:
             self.send_error(404)
             return
@@ -213,9 +215,14 @@ class _SnapshotHandler(BaseHTTPRequestHandler):
         pass
 
 
-class _SnapshotServer(ThreadingHTTPServer):
-    daemon_threads = True
-    snapshots: dict[str, bytes]
+class FrigateSnapshots(LoopbackServer):
+    """Frigate's snapshot API (`/api/events/<id>/snapshot.jpg`) for the simulated cameras."""
+
+    handler_class = _SnapshotHandler
+
+    def __init__(self, *, port: int) -> None:
+        super().__init__(port=port)
+        self.snapshots: dict[str, bytes] = {}
 
 
 class CameraSimulator(threading.Thread):
@@ -248,16 +255,14 @@ class CameraSimulator(threading.Thread):
         # Frigate sends the object's previous state as "before" with each update.
         self._frigate_last: dict[str, dict[str, Any]] = {}
         self._mqtt: Any = None
-        self._snapshots: _SnapshotServer | None = None
+        self._snapshots: FrigateSnapshots | None = None
         if snapshot_port is not None:
-            self._snapshots = _SnapshotServer(("127.0.0.1", snapshot_port), _SnapshotHandler)
-            self._snapshots.snapshots = {}
-            threading.Thread(target=self._snapshots.serve_forever, daemon=True).start()
+            self._snapshots = FrigateSnapshots(port=snapshot_port).start()
 
     def stop(self) -> None:
         self._stop_event.set()
         if self._snapshots is not None:
-            self._snapshots.shutdown()
+            self._snapshots.stop()
         if self._mqtt is not None:
             self._mqtt.loop_stop()
             self._mqtt.disconnect()

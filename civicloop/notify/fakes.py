@@ -58,15 +58,71 @@ class RecordedRequest:
         return json.loads(self.body.decode("utf-8"))
 
 
-class _Server(ThreadingHTTPServer):
+class LoopbackHTTPServer(ThreadingHTTPServer):
     # Handler threads must not keep stop() waiting while a slow answer sleeps.
     daemon_threads = True
     block_on_close = False
-    fake: FakeServer
+    fake: Any  # the LoopbackServer whose handler answers
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+class LoopbackServer:
+    """An HTTP server on host:port (port 0: a free one, kept for a restart) answered by
+    `handler_class`, served from a daemon thread: the lifecycle every fake shares."""
+
+    handler_class: type[BaseHTTPRequestHandler]
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self._port = port
+        self._server: LoopbackHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Self:
+        """Listen and serve from a daemon thread; return self."""
+        if self._server is not None:
+            return self
+        server = LoopbackHTTPServer((self.host, self._port), self.handler_class)
+        server.fake = self
+        self._server = server
+        self._port = int(server.server_address[1])
+        # A short poll interval keeps stop() (which waits for one poll) fast in tests.
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=type(self).__name__,
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and free the port. Safe to call twice."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The port listened on (the server must be started)."""
+        if self._server is None:
+            raise RuntimeError(f"{type(self).__name__} is not started")
+        return int(self._server.server_address[1])
+
+
+class JsonRequestHandler(BaseHTTPRequestHandler):
+    """Records each request and answers with the fake's JSON (`FakeServer._dispatch`)."""
+
+    server: LoopbackHTTPServer
     protocol_version = "HTTP/1.1"
 
     def _handle(self) -> None:
@@ -96,10 +152,13 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class FakeServer:
-    """Base of the fakes: server lifecycle, recording, deduplication, delays and outages."""
+class FakeServer(LoopbackServer):
+    """Base of the JSON fakes: recording, deduplication, delays and outages."""
+
+    handler_class = JsonRequestHandler
 
     def __init__(self, *, delay_seconds: float = 0.0) -> None:
+        super().__init__()
         self.delay_seconds = delay_seconds
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
@@ -108,50 +167,6 @@ class FakeServer:
         self._accepted: Counter[str] = Counter()
         self._answers_by_key: dict[str, JsonAnswer] = {}
         self._failures: list[int] = []
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> Self:
-        """Listen on 127.0.0.1 at a free port and serve from a daemon thread; return self."""
-        if self._server is not None:
-            return self
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.fake = self
-        self._server = server
-        # A short poll interval keeps stop() (which waits for one poll) fast in tests.
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=type(self).__name__,
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and free the port. Safe to call twice."""
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        """The port listened on (the fake must be started)."""
-        if self._server is None:
-            raise RuntimeError(f"{type(self).__name__} is not started")
-        return int(self._server.server_address[1])
 
     @property
     def endpoint(self) -> str:

@@ -39,9 +39,9 @@ import time
 import urllib.parse
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import requests
 from cryptography.hazmat.primitives import serialization
@@ -64,6 +64,7 @@ from civicloop.firelane.payments.provider import (
     sign_content,
     yuan_to_fen,
 )
+from civicloop.notify.fakes import LoopbackHTTPServer, LoopbackServer
 
 # Sandbox-style identifiers: obviously not a production app or seller.
 DEFAULT_APP_ID = "9021000000000001"
@@ -179,14 +180,8 @@ class _Answer:
     location: str = ""
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    fake: FakeAlipay
-
-
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: LoopbackHTTPServer
     protocol_version = "HTTP/1.1"
 
     def _handle(self) -> None:
@@ -220,9 +215,11 @@ class _Handler(BaseHTTPRequestHandler):
 # --------------------------------------------------------------------------- the fake
 
 
-class FakeAlipay:
+class FakeAlipay(LoopbackServer):
     """Alipay's gateway and cashier on 127.0.0.1 (port 0: a free one), served by a
     daemon thread. See the module docstring for what it answers."""
+
+    handler_class = _Handler
 
     def __init__(
         self,
@@ -243,8 +240,7 @@ class FakeAlipay:
         self.app_public_key = app_public_key
         self.private_key = private_key or private_key_generate()
         self.public_key = public_key_pem(self.private_key)
-        self.host = host
-        self.requested_port = port
+        super().__init__(host=host, port=port)
         self.notify_attempts = notify_attempts
         self.notify_interval_s = notify_interval_s
         self.notify_delay_s = notify_delay_s
@@ -256,49 +252,13 @@ class FakeAlipay:
         self._notify_log: list[NotifyAttempt] = []
         self._calls: list[str] = []
         self._notify_threads: list[threading.Thread] = []
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> Self:
-        """Listen and serve from a daemon thread; return self."""
-        if self._server is not None:
-            return self
-        server = _Server((self.host, self.requested_port), _Handler)
-        server.fake = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="FakeAlipay",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
 
     def stop(self) -> None:
         """Stop serving, wait for notifies in flight, free the port. Safe to call twice."""
         self.wait_for_notifies(timeout=5)
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("FakeAlipay is not started")
-        return int(self._server.server_address[1])
+        super().stop()
 
     @property
     def url(self) -> str:

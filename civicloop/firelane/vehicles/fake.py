@@ -18,9 +18,8 @@ foreground for the demo.
 from __future__ import annotations
 
 import hmac
-import threading
 import time
-from typing import Any, Self
+from typing import Any
 
 from civicloop.firelane.vehicles.client import (
     CODE_BAD_REQUEST,
@@ -39,12 +38,12 @@ from civicloop.firelane.vehicles.client import (
     canonical_string,
     signature,
 )
-from civicloop.notify.fakes import FakeServer, JsonAnswer, RecordedRequest, _Handler, _Server
+from civicloop.notify.fakes import FakeServer, JsonAnswer, JsonRequestHandler, RecordedRequest
 
 QUERY_PATH = "/api/v1/vehicle/query"
 
 
-class _CloseHandler(_Handler):
+class _CloseHandler(JsonRequestHandler):
     # One request per connection: a kept-alive socket would outlive refuse_connections().
     def end_headers(self) -> None:
         self.send_header("Connection", "close")
@@ -52,7 +51,10 @@ class _CloseHandler(_Handler):
 
 
 class FakeProvincialRegistry(FakeServer):
-    """The registry's query interface on 127.0.0.1 (a free port unless `port` is given)."""
+    """The registry's query interface on 127.0.0.1 (a free port unless `port` is given;
+    the port is kept when `restore` listens again)."""
+
+    handler_class = _CloseHandler
 
     def __init__(
         self,
@@ -85,23 +87,6 @@ class FakeProvincialRegistry(FakeServer):
             self._vehicles[(hphm, hpzl)] = RegistryVehicle(hphm, hpzl, syr, sjhm, clpp, cllx)
 
     # -- lifecycle and outages ------------------------------------------------------------
-
-    def start(self) -> Self:
-        """Listen on host:port (port 0: a free one, remembered for `restore`)."""
-        if self._server is not None:
-            return self
-        server = _Server((self.host, self._port), _CloseHandler)
-        server.fake = self
-        self._server = server
-        self._port = int(server.server_address[1])
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=type(self).__name__,
-            daemon=True,
-        )
-        self._thread.start()
-        return self
 
     @property
     def port(self) -> int:
