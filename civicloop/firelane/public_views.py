@@ -34,6 +34,7 @@ from civicloop.firelane.notices import (
     notice_statement,
 )
 from civicloop.firelane.payments.provider import fen_to_yuan
+from civicloop.firelane.payments.services import PaymentError, payment_start
 from civicloop.firelane.workflow import NOTICED, PAID, STATEMENT
 
 POSTS_PER_MINUTE = 10
@@ -147,7 +148,7 @@ def notice_image(request: HttpRequest, token: str, index: int) -> HttpResponse:
     return response
 
 
-def _limited(request: HttpRequest, token: str) -> bool:
+def _limited(request: HttpRequest) -> bool:
     try:
         rate_limit_hit(
             scope="firelane-notice", ident=client_address(request), limit=POSTS_PER_MINUTE
@@ -163,7 +164,7 @@ def notice_state_case(request: HttpRequest, token: str) -> HttpResponse:
     notice = notice_by_token(token=token)
     if notice is None:
         return _invalid(request)
-    if _limited(request, token):
+    if _limited(request):
         return redirect("firelane_public:notice_page", token=token)
     try:
         notice_statement(notice=notice, text=request.POST.get("statement", ""))
@@ -175,12 +176,10 @@ def notice_state_case(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 def notice_pay(request: HttpRequest, token: str) -> HttpResponse:
-    from civicloop.firelane.payments.services import PaymentError, payment_start
-
     notice = notice_by_token(token=token)
     if notice is None:
         return _invalid(request)
-    if _limited(request, token):
+    if _limited(request):
         return redirect("firelane_public:notice_page", token=token)
     # The provider calls back on our public address, not on whatever Host this request had.
     base = settings.SITE_URL

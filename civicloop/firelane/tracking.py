@@ -21,7 +21,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from civicloop.firelane.models import Camera, Exemption, Lane, Sighting, Stay
+from civicloop.firelane.enforcement import (
+    camera_offline_notify,
+    stay_moved_close,
+    stay_thresholds_check,
+)
+from civicloop.firelane.models import Camera, Exemption, Lane, Payment, Sighting, Stay
+from civicloop.firelane.notices import notice_mark_paid
+from civicloop.firelane.payments.services import payment_reconcile
 from civicloop.firelane.plates import (
     CONFIDENCE_REVIEW_BELOW,
     PlateReading,
@@ -230,8 +237,6 @@ def _apply_reading(sighting: Sighting, decision: PlateDecision) -> None:
 def sighting_process(*, sighting_id: int, now: datetime | None = None) -> Stay | None:
     """Read one pending sighting's plate and, if trusted, merge it into a stay and check
     the thresholds. Safe to repeat: a sighting no longer pending is left alone."""
-    from civicloop.firelane.enforcement import stay_thresholds_check
-
     try:
         sighting = Sighting.objects.select_related("camera").get(pk=sighting_id)
     except Sighting.DoesNotExist:
@@ -272,8 +277,6 @@ def sightings_process(*, limit: int = 200, now: datetime | None = None) -> int:
 def sighting_confirm(*, sighting: Sighting, plate: str, now: datetime | None = None) -> Stay | None:
     """A human checked the plate of a sighting in the review queue: record it and track
     it like an agreed reading. `plate` must already be normalized by the caller."""
-    from civicloop.firelane.enforcement import stay_thresholds_check
-
     with transaction.atomic():
         locked = Sighting.objects.select_for_update().select_related("camera").get(pk=sighting.pk)
         if locked.plate_check != Check.REVIEW:
@@ -320,8 +323,6 @@ def stays_end_gone(*, now: datetime | None = None) -> list[int]:
 def cameras_check_heartbeat(*, now: datetime | None = None) -> list[int]:
     """Mark cameras silent for longer than their heartbeat interval offline, and tell
     their site's managing unit once per outage; returns the ids newly offline."""
-    from civicloop.firelane.enforcement import camera_offline_notify
-
     now = now or timezone.now()
     out: list[int] = []
     for camera in Camera.objects.exclude(status=Camera.Status.DISABLED).select_related("site"):
@@ -349,8 +350,6 @@ def cameras_check_heartbeat(*, now: datetime | None = None) -> list[int]:
 def firelane_sweep(*, now: datetime | None = None) -> int:
     """Everything periodic: pending sightings a lost hint left, ended stays, thresholds
     of open stays (warnings delayed by an outage), evidence, silent cameras."""
-    from civicloop.firelane.enforcement import stay_moved_close, stay_thresholds_check
-
     now = now or timezone.now()
     work = sightings_process(limit=500, now=now)
     for stay_id in stays_end_gone(now=now):
@@ -374,10 +373,6 @@ RECONCILE_UNTIL = timedelta(days=2)
 
 
 def payments_reconcile_stale(*, now: datetime) -> int:
-    from civicloop.firelane.models import Payment
-    from civicloop.firelane.notices import notice_mark_paid
-    from civicloop.firelane.payments.services import payment_reconcile
-
     stale = Payment.objects.filter(
         status=Payment.Status.CREATED,
         created_at__lt=now - RECONCILE_AFTER,
