@@ -10,6 +10,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from civicloop.firelane.models import RegistryImport, VehicleRecord
+from civicloop.firelane.vehicles import client as client_module
 from civicloop.firelane.vehicles.client import (
     CODE_BAD_SIGNATURE,
     CODE_NONCE_REPLAYED,
@@ -416,6 +418,67 @@ def test_client_without_settings_against_the_fake(fake: FakeProvincialRegistry) 
     # Then the registry's first kind answers; an unknown plate is None
     assert vehicle is not None and (vehicle.hpzl, vehicle.sjhm) == ("52", "13800000002")
     assert missing is None
+
+
+# Our registry protocol (the spec in the civicloop/firelane/vehicles/client.py docstring)
+# with one fixed example. The expected canonical string, body hash and signature were
+# computed once, by hand, with Python's hashlib/hmac/base64, not with our code.
+SPEC_URL = "https://gateway.example/api/v1/vehicle/query"
+SPEC_APP_KEY, SPEC_SECRET = "demo-app-key", "demo-secret"
+SPEC_TIMESTAMP = "1714521600000"
+SPEC_NONCE = "0123456789abcdef0123456789abcdef"
+SPEC_BODY = '{"hphm": "浙J12345", "hpzl": "02"}'.encode()
+SPEC_BODY_SHA256 = "2b9620044575171ca2293cf5a3047d1268fcbe146f3265ed791787dfdae1a9f3"
+SPEC_CANONICAL = (
+    "POST\n/api/v1/vehicle/query\ndemo-app-key\n1714521600000\n"
+    "0123456789abcdef0123456789abcdef\n" + SPEC_BODY_SHA256
+)
+SPEC_SIGNATURE = "aaVR0/IxeQ7bfcE6aIuDQqOSQB7wC/aEPebutCsiQVE="
+
+
+def test_canonical_string_and_signature_match_the_spec_example() -> None:
+    canonical = canonical_string(
+        method="post",
+        path="/api/v1/vehicle/query",
+        app_key=SPEC_APP_KEY,
+        timestamp=SPEC_TIMESTAMP,
+        nonce=SPEC_NONCE,
+        body=SPEC_BODY,
+    )
+    assert canonical == SPEC_CANONICAL
+    assert signature(secret=SPEC_SECRET, canonical=canonical) == SPEC_SIGNATURE
+
+
+def test_client_sends_the_spec_example_on_the_wire(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the client's clock and nonce fixed at the example's (its module's only),
+    monkeypatch.setattr(
+        client_module, "time", SimpleNamespace(time=lambda: int(SPEC_TIMESTAMP) / 1000)
+    )
+    monkeypatch.setattr(client_module, "secrets", SimpleNamespace(token_hex=lambda n: SPEC_NONCE))
+    sent: list[tuple[str, bytes, dict[str, str]]] = []
+
+    def post(url: str, *, data: bytes, headers: dict[str, str], timeout: Any) -> requests.Response:
+        sent.append((url, data, headers))
+        answer = requests.Response()
+        answer.status_code = 200
+        answer._content = json.dumps(
+            {"code": "1001", "msg": "未查询到车辆信息", "data": None}
+        ).encode()
+        return answer
+
+    client = ProvincialClient(url=SPEC_URL, app_key=SPEC_APP_KEY, secret=SPEC_SECRET)
+    monkeypatch.setattr(client.session, "post", post)
+
+    # When it asks for the example's plate and kind,
+    assert client.vehicle_query(hphm="浙J12345", hpzl="02") is None
+
+    # Then the body and the four headers are the example's.
+    [(url, body, headers)] = sent
+    assert (url, body) == (SPEC_URL, SPEC_BODY)
+    assert headers["X-Ca-Key"] == SPEC_APP_KEY
+    assert headers["X-Ca-Timestamp"] == SPEC_TIMESTAMP
+    assert headers["X-Ca-Nonce"] == SPEC_NONCE
+    assert headers["X-Ca-Signature"] == SPEC_SIGNATURE
 
 
 def test_sealed_owner_survives_key_rotation(settings: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -12,6 +13,41 @@ from civicloop.notify import PermanentDeliveryError, TransientDeliveryError, del
 from civicloop.notify.fakes import FakeWebhookReceiver
 
 BODY = {"event": "case.closed", "case": {"number": "WL-000123", "summary": "已办结"}}
+
+
+# Our webhook spec (civicloop/notify/webhook.py docstring): "sha256=" + hex HMAC-SHA256,
+# keyed by the signing secret, of f"{timestamp}." followed by the exact body; the body is
+# compact UTF-8 JSON with sorted keys. The expected values were computed once, by hand,
+# with Python's json/hmac/hashlib, not with our code.
+SPEC_SECRET = "whsec-example"
+SPEC_TIMESTAMP = "1714521600"
+SPEC_BODY = {"id": "WL-000123", "event": "case.closed"}
+SPEC_BODY_BYTES = b'{"event":"case.closed","id":"WL-000123"}'
+SPEC_SIGNATURE = "sha256=c80e714742d334cf1dd932f339bd9cde94a678f0e62cccf1486bd457d962e7ee"
+
+
+def test_body_and_signature_match_the_spec_example() -> None:
+    # Given the spec's example, when we encode and sign it, then we get the fixed vector.
+    assert webhook.encode_body(SPEC_BODY) == SPEC_BODY_BYTES
+    assert webhook.sign(SPEC_BODY_BYTES, SPEC_TIMESTAMP, SPEC_SECRET) == SPEC_SIGNATURE
+
+
+def test_sent_webhook_carries_the_spec_signature(
+    receiver: FakeWebhookReceiver, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the clock at the spec's timestamp (the receiver accepts any age here),
+    settings.WEBHOOK_SIGNING_SECRET = SPEC_SECRET
+    receiver.secret = SPEC_SECRET
+    receiver.tolerance = 10**10
+    clock = SimpleNamespace(time=lambda: float(SPEC_TIMESTAMP))
+    monkeypatch.setattr(webhook, "time", clock)  # webhook.py's clock only, not the process's
+    # when the example is delivered,
+    deliver("webhook", {"url": receiver.url, "body": SPEC_BODY}, idempotency_key="k-spec")
+    # then the bytes and headers on the wire are the vector's.
+    [request] = receiver.requests
+    assert request.body == SPEC_BODY_BYTES
+    assert request.headers["x-civicloop-timestamp"] == SPEC_TIMESTAMP
+    assert request.headers["x-civicloop-signature"] == SPEC_SIGNATURE
 
 
 def test_signed_webhook_is_accepted(receiver: FakeWebhookReceiver) -> None:

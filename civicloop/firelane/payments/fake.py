@@ -21,6 +21,10 @@ It speaks the protocol of provider.py's `AlipayProvider` and checks it the way A
         ...                      # fake.url, fake.trades(), fake.notify_log(), ...
         fake.wait_for_notifies()
 
+The fake signs and verifies with its own code (`_alipay_sign_content`, `_rsa2_sign`,
+`_rsa2_verify`), written from Alipay's published rule, never with provider.py's: a mistake
+in our signing would otherwise be mirrored by the fake and every test would still pass.
+
 The fake keeps its own private key; our side gets its public key (`FakeKeys`). The texts of
 the cashier are the provider's own (Alipay's cashier is Chinese only), not civicloop's UI,
 so they are not translated.
@@ -28,6 +32,8 @@ so they are not translated.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import html
 import json
@@ -44,8 +50,9 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from civicloop.firelane.payments.provider import (
     BEIJING,
@@ -58,10 +65,6 @@ from civicloop.firelane.payments.provider import (
     alipay_time,
     fen_to_yuan,
     parse_alipay_time,
-    public_key_pem,
-    rsa2_sign,
-    rsa2_verify,
-    sign_content,
     yuan_to_fen,
 )
 from civicloop.notify.fakes import LoopbackHTTPServer, LoopbackServer
@@ -73,6 +76,53 @@ BUYER_ID = "2088000000000002"
 WAP_PRODUCT_CODES = frozenset({"QUICK_WAP_WAY", "QUICK_WAP_PAY"})
 # Alipay refuses a request whose timestamp is far from its clock.
 TIMESTAMP_TOLERANCE = timedelta(minutes=15)
+
+
+# --------------------------------------------------------------------------- RSA2, Alipay's rule
+
+
+def _alipay_sign_content(params: dict[str, str], *, drop: tuple[str, ...]) -> str:
+    """Alipay's 待签名字符串 (开放平台 "自行实现签名" / "异步通知验签"): leave out the
+    `drop`ped keys (a request: `sign`; a notify or return: `sign` and `sign_type`) and the
+    empty values, sort the rest by key, join "key=value" with "&", values not URL-encoded."""
+    kept = {key: value for key, value in params.items() if key not in drop and value != ""}
+    return "&".join(f"{key}={kept[key]}" for key in sorted(kept))
+
+
+def _private_key(pem: str) -> rsa.RSAPrivateKey:
+    key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("the fake's private key must be an RSA key")
+    return key
+
+
+def _public_pem(private_pem: str) -> str:
+    return (
+        _private_key(private_pem)
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode("ascii")
+    )
+
+
+def _rsa2_sign(content: str, private_pem: str) -> str:
+    """RSA2 as Alipay defines it: SHA256withRSA (PKCS#1 v1.5) over the UTF-8 bytes, base64."""
+    raw = _private_key(private_pem).sign(
+        content.encode("utf-8"), padding.PKCS1v15(), hashes.SHA256()
+    )
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _rsa2_verify(content: str, signature: str, public_pem: str) -> bool:
+    try:
+        key = serialization.load_pem_public_key(public_pem.encode("ascii"))
+        if not isinstance(key, rsa.RSAPublicKey):
+            return False
+        raw = base64.b64decode(signature, validate=True)
+        key.verify(raw, content.encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
+    except (InvalidSignature, ValueError, binascii.Error):
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------- keys
@@ -105,9 +155,9 @@ def fake_keys_generate(*, app_id: str = DEFAULT_APP_ID) -> FakeKeys:
     return FakeKeys(
         app_id=app_id,
         app_private_key=app_private,
-        app_public_key=public_key_pem(app_private),
+        app_public_key=_public_pem(app_private),
         fake_private_key=fake_private,
-        fake_public_key=public_key_pem(fake_private),
+        fake_public_key=_public_pem(fake_private),
     )
 
 
@@ -239,7 +289,7 @@ class FakeAlipay(LoopbackServer):
         self.app_id = app_id
         self.app_public_key = app_public_key
         self.private_key = private_key or private_key_generate()
-        self.public_key = public_key_pem(self.private_key)
+        self.public_key = _public_pem(self.private_key)
         super().__init__(host=host, port=port)
         self.notify_attempts = notify_attempts
         self.notify_interval_s = notify_interval_s
@@ -301,8 +351,8 @@ class FakeAlipay(LoopbackServer):
         `sign` and `sign_type`, with the fake's private key."""
         params = {k: v for k, v in params.items() if k != "sign"}
         params["sign_type"] = "RSA2"
-        content = sign_content(params, exclude=("sign", "sign_type"))
-        params["sign"] = rsa2_sign(content, self.private_key)
+        content = _alipay_sign_content(params, drop=("sign", "sign_type"))
+        params["sign"] = _rsa2_sign(content, self.private_key)
         return params
 
     def signed_notify(
@@ -378,8 +428,9 @@ class FakeAlipay(LoopbackServer):
             return "isv.invalid-signature-type", "无效签名类型"
         if not params.get("sign"):
             return "isv.missing-signature", "缺少签名参数"
-        content = sign_content(params, exclude=("sign",))
-        if not rsa2_verify(content, params["sign"], self.app_public_key):
+        # A merchant's request signs everything but `sign` (its sign_type included).
+        content = _alipay_sign_content(params, drop=("sign",))
+        if not _rsa2_verify(content, params["sign"], self.app_public_key):
             return "isv.invalid-signature", "验签出错"
         sent = parse_alipay_time(params.get("timestamp", ""))
         if sent is None or abs(datetime.now(BEIJING) - sent) > TIMESTAMP_TOLERANCE:
@@ -611,7 +662,7 @@ def _json_answer(node: str, body: dict[str, Any], *, private_key: str = "") -> _
     node_text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     text = f'{{"{node}":{node_text}'
     if private_key:
-        text += f',"sign":{json.dumps(rsa2_sign(node_text, private_key))}'
+        text += f',"sign":{json.dumps(_rsa2_sign(node_text, private_key))}'
     text += "}"
     return _Answer(200, text.encode("utf-8"), "application/json;charset=utf-8")
 

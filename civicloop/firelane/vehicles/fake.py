@@ -1,8 +1,9 @@
 """The provincial vehicle registry on loopback, for tests and the demo.
 
 It speaks the protocol documented in vehicles/client.py and checks requests the way the
-gateway does (app key, timestamp window, nonce replay, HMAC-SHA256 signature), so a test
-that passes against it has exercised our real signing code:
+gateway does (app key, timestamp window, nonce replay, HMAC-SHA256 signature). It computes
+the signature with its own code, written from that protocol description, never with the
+client's: a mistake in our signing would otherwise be mirrored here and go unnoticed.
 
     with FakeProvincialRegistry(app_key="k", secret="s") as fake:
         fake.vehicle_add(hphm="浙J12345", hpzl="02", syr="王小明", sjhm="13800000001")
@@ -17,6 +18,8 @@ foreground for the demo.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import time
 from typing import Any
@@ -30,17 +33,26 @@ from civicloop.firelane.vehicles.client import (
     CODE_STALE_TIMESTAMP,
     CODE_UNAVAILABLE,
     CODE_UNKNOWN_KEY,
-    HEADER_KEY,
-    HEADER_NONCE,
-    HEADER_SIGNATURE,
-    HEADER_TIMESTAMP,
     RegistryVehicle,
-    canonical_string,
-    signature,
 )
 from civicloop.notify.fakes import FakeServer, JsonAnswer, JsonRequestHandler, RecordedRequest
 
 QUERY_PATH = "/api/v1/vehicle/query"
+# The gateway's header names, as the protocol spells them (compared lower-cased).
+_KEY, _TIMESTAMP, _NONCE, _SIGNATURE = "x-ca-key", "x-ca-timestamp", "x-ca-nonce", "x-ca-signature"
+
+
+def registry_signature(
+    *, secret: str, method: str, path: str, app_key: str, timestamp: str, nonce: str, body: bytes
+) -> str:
+    """The X-Ca-Signature the gateway expects, written from the protocol description:
+    base64(HMAC-SHA256(secret, the lines METHOD, PATH, app key, timestamp, nonce and the
+    hex SHA-256 of the body joined by newlines)). Independent of the client's signing code
+    on purpose."""
+    lines = [method.upper(), path or "/", app_key, timestamp, nonce]
+    lines.append(hashlib.sha256(body).hexdigest())
+    mac = hmac.new(secret.encode("utf-8"), "\n".join(lines).encode("utf-8"), hashlib.sha256)
+    return base64.b64encode(mac.digest()).decode("ascii")
 
 
 class _CloseHandler(JsonRequestHandler):
@@ -162,10 +174,10 @@ class FakeProvincialRegistry(FakeServer):
 
     def _verify(self, request: RecordedRequest) -> JsonAnswer | None:
         headers = request.headers
-        app_key = headers.get(HEADER_KEY.lower(), "")
-        timestamp = headers.get(HEADER_TIMESTAMP.lower(), "")
-        nonce = headers.get(HEADER_NONCE.lower(), "")
-        given = headers.get(HEADER_SIGNATURE.lower(), "")
+        app_key = headers.get(_KEY, "")
+        timestamp = headers.get(_TIMESTAMP, "")
+        nonce = headers.get(_NONCE, "")
+        given = headers.get(_SIGNATURE, "")
         if not hmac.compare_digest(app_key, self.app_key):
             return _refused(CODE_UNKNOWN_KEY, "应用标识无效")
         try:
@@ -174,7 +186,8 @@ class FakeProvincialRegistry(FakeServer):
             return _refused(CODE_STALE_TIMESTAMP, "时间戳无效")
         if skew > self.tolerance_s:
             return _refused(CODE_STALE_TIMESTAMP, "时间戳超出有效期")
-        canonical = canonical_string(
+        expected = registry_signature(
+            secret=self.secret,
             method=request.method,
             path=request.path,
             app_key=app_key,
@@ -182,7 +195,6 @@ class FakeProvincialRegistry(FakeServer):
             nonce=nonce,
             body=request.body,
         )
-        expected = signature(secret=self.secret, canonical=canonical)
         if not nonce or not hmac.compare_digest(given, expected):
             return _refused(CODE_BAD_SIGNATURE, "签名错误")
         now = time.time()
