@@ -21,6 +21,9 @@ from typing import Any
 
 import pytest
 import requests
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.db import connection
 from django.urls import include, path
 from django.utils import timezone
@@ -29,6 +32,7 @@ from hypothesis import strategies as st
 
 from civicloop.firelane.payments.fake import FakeAlipay, FakeKeys, fake_keys_generate
 from civicloop.firelane.payments.provider import (
+    AlipayProvider,
     fen_to_yuan,
     load_private_key,
     public_key_pem,
@@ -302,6 +306,154 @@ def test_signature_round_trip_and_tampering(keys: FakeKeys) -> None:
     assert not rsa2_verify(content, signature, keys.fake_public_key)  # another key
     assert not rsa2_verify(content, "not base64!!", keys.app_public_key)
     assert not rsa2_verify(content, "", keys.app_public_key)
+
+
+# Alipay 开放平台 "自行实现签名" (the request example and its 待签名字符串; reproduced e.g. at
+# https://juejin.cn/post/6844903816484110349, whose original is alipay.open.taobao.com):
+# every parameter but `sign` (sign_type included), empty values dropped, sorted, joined.
+# Alipay publishes a `sign` with it but not the key that made it, so no signature of ours
+# can be compared with it; the string to sign can, exactly.
+ALIPAY_DOC_BIZ_CONTENT = (
+    '{"button":[{"actionParam":"ZFB_HFCZ","actionType":"out","name":"话费充值"},'
+    '{"name":"查询","subButton":[{"actionParam":"ZFB_YECX","actionType":"out","name":"余额查询"},'
+    '{"actionParam":"ZFB_LLCX","actionType":"out","name":"流量查询"},'
+    '{"actionParam":"ZFB_HFCX","actionType":"out","name":"话费查询"}]},'
+    '{"actionParam":"http://m.alipay.com","actionType":"link","name":"最新优惠"}]}'
+)
+ALIPAY_DOC_REQUEST = {
+    "app_id": "2014072300007148",
+    "method": "alipay.mobile.public.menu.add",
+    "charset": "GBK",
+    "sign_type": "RSA2",
+    "timestamp": "2014-07-24 03:07:50",
+    "biz_content": ALIPAY_DOC_BIZ_CONTENT,
+    "sign": "e9zEAe4TTQ4LPLQvETPoLGXTiURcxiAKfMVQ6Hrrsx2hmyIEGvSfAQzbLxHrhyZ48wOJXTsD4FPnt+YGdK57"
+    "+fP1BCbf9rIVycfjhYCqlFhbTu9pFnZgT55W+xbAFb9y7vL0MyAxwXUXvZtQVqEwW7pURtKilbcBTEW7TAxzgro=",
+    "version": "1.0",
+}
+ALIPAY_DOC_REQUEST_TO_SIGN = (
+    f"app_id=2014072300007148&biz_content={ALIPAY_DOC_BIZ_CONTENT}&charset=GBK"
+    "&method=alipay.mobile.public.menu.add&sign_type=RSA2&timestamp=2014-07-24 03:07:50"
+    "&version=1.0"
+)
+
+# Alipay 开放平台 "异步返回结果的验签" (the notify example and its 待签名字符串; reproduced e.g.
+# at https://blog.csdn.net/qq_39505065/article/details/84429592): drop `sign` and
+# `sign_type`, sort the rest, join. The published string leaves out gmt_create although the
+# notify carries it and the rule keeps every other parameter (Alipay's SDKs sign it too), so
+# the expected string below is the published one with gmt_create in its sorted place.
+ALIPAY_DOC_NOTIFY = {
+    "total_amount": "2.00",
+    "buyer_id": "2088102116773037",
+    "body": "大乐透2.1",
+    "trade_no": "2016071921001003030200089909",
+    "refund_fee": "0.00",
+    "notify_time": "2016-07-19 14:10:49",
+    "subject": "大乐透2.1",
+    "sign_type": "RSA2",
+    "charset": "utf-8",
+    "notify_type": "trade_status_sync",
+    "out_trade_no": "0719141034-6418",
+    "gmt_close": "2016-07-19 14:10:46",
+    "gmt_payment": "2016-07-19 14:10:47",
+    "trade_status": "TRADE_SUCCESS",
+    "version": "1.0",
+    "sign": "kPbQIjX+xQc8F0/A6/AocELIjhhZnGbcBN6G4MM/HmfWL4ZiHM6fWl5NQhzXJusaklZ1LFuMo+lHQUELAYeug"
+    "H8LYFvxnNajOvZhuxNFbN2LhF0l/KL8ANtj8oyPM4NN7Qft2kWJTDJUpQOzCzNnV9hDxh5AaT9FPqRS6ZKxnzM=",
+    "gmt_create": "2016-07-19 14:10:44",
+    "app_id": "2015102700040153",
+    "seller_id": "2088102119685838",
+    "notify_id": "4a91b7a78a503640467525113fb7d8bg8e",
+}
+ALIPAY_DOC_NOTIFY_TO_SIGN = (
+    "app_id=2015102700040153&body=大乐透2.1&buyer_id=2088102116773037&charset=utf-8"
+    "&gmt_close=2016-07-19 14:10:46&gmt_create=2016-07-19 14:10:44"
+    "&gmt_payment=2016-07-19 14:10:47&notify_id=4a91b7a78a503640467525113fb7d8bg8e"
+    "&notify_time=2016-07-19 14:10:49&notify_type=trade_status_sync"
+    "&out_trade_no=0719141034-6418&refund_fee=0.00&seller_id=2088102119685838"
+    "&subject=大乐透2.1&total_amount=2.00&trade_no=2016071921001003030200089909"
+    "&trade_status=TRADE_SUCCESS&version=1.0"
+)
+
+
+def _independent_sign(content: str, private_pem: str) -> str:
+    """SHA256withRSA (PKCS#1 v1.5), base64: `cryptography` directly, not our helper."""
+    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    raw = key.sign(content.encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
+    return base64.b64encode(raw).decode()
+
+
+def _independent_verify(content: str, signature: str, public_pem: str) -> bool:
+    key = serialization.load_pem_public_key(public_pem.encode())
+    assert isinstance(key, rsa.RSAPublicKey)
+    try:
+        key.verify(
+            base64.b64decode(signature), content.encode(), padding.PKCS1v15(), hashes.SHA256()
+        )
+    except InvalidSignature:
+        return False
+    return True
+
+
+def _alipay_provider(keys: FakeKeys) -> AlipayProvider:
+    return AlipayProvider(
+        code="alipay",
+        gateway="https://openapi.alipay.com/gateway.do",
+        app_id=keys.app_id,
+        app_private_key=keys.app_private_key,
+        alipay_public_key=keys.fake_public_key,
+    )
+
+
+def test_request_string_to_sign_is_alipays_published_example() -> None:
+    assert sign_content(ALIPAY_DOC_REQUEST, exclude=("sign",)) == ALIPAY_DOC_REQUEST_TO_SIGN
+
+
+def test_notify_string_to_sign_is_alipays_published_example() -> None:
+    to_sign = sign_content(ALIPAY_DOC_NOTIFY, exclude=("sign", "sign_type"))
+    assert to_sign == ALIPAY_DOC_NOTIFY_TO_SIGN
+
+
+def test_our_rsa2_signature_verifies_with_an_independent_implementation(keys: FakeKeys) -> None:
+    # Given Alipay's example string, when our helper signs it,
+    signature = rsa2_sign(ALIPAY_DOC_REQUEST_TO_SIGN, keys.app_private_key)
+    # then plain `cryptography` verifies it, and not over anything else.
+    assert _independent_verify(ALIPAY_DOC_REQUEST_TO_SIGN, signature, keys.app_public_key)
+    tampered = ALIPAY_DOC_REQUEST_TO_SIGN.replace("GBK", "UTF-8")
+    assert not _independent_verify(tampered, signature, keys.app_public_key)
+
+
+def test_pay_url_is_signed_over_the_published_rule(keys: FakeKeys) -> None:
+    # Given our provider, when it builds a pay URL,
+    url = _alipay_provider(keys).pay_url(
+        out_trade_no="XF-2026-000001",
+        amount_fen=20_000,
+        subject="消防通道占用 罚款",
+        return_url="https://civicloop.example/firelane/pay/return/",
+        notify_url="https://civicloop.example/firelane/pay/notify/alipay/",
+    )
+    params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+    # then its sign verifies, with plain `cryptography`, over the string the published rule
+    # builds (written here again: everything but sign, non-empty, sorted, k=v joined by &).
+    to_sign = "&".join(f"{k}={params[k]}" for k in sorted(params) if k != "sign" and params[k])
+    assert params["sign_type"] == "RSA2"
+    assert _independent_verify(to_sign, params["sign"], keys.app_public_key)
+
+
+def test_notify_signed_independently_over_the_published_example_is_accepted(
+    keys: FakeKeys,
+) -> None:
+    # Given Alipay's example notify signed with plain `cryptography` (the fake's key pair
+    # stands in for Alipay's, whose private half is not published),
+    notify = dict(ALIPAY_DOC_NOTIFY)
+    notify["sign"] = _independent_sign(ALIPAY_DOC_NOTIFY_TO_SIGN, keys.fake_private_key)
+    provider = _alipay_provider(keys)
+    # then our provider accepts it,
+    assert provider.verify_notify(notify)
+    # but not with a changed amount, nor with the published sign (another key made it).
+    assert not provider.verify_notify({**notify, "total_amount": "200.00"})
+    assert not provider.verify_notify(ALIPAY_DOC_NOTIFY)
 
 
 def test_keys_in_alipay_console_form_bare_base64_work(keys: FakeKeys) -> None:
