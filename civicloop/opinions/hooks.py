@@ -51,6 +51,7 @@ def _has_stats(user: Any) -> bool:
 def register() -> None:
     registry.register_channel(OPINION)
     registry.register_event_label("citizen_rating", _("群众评价"))
+    registry.register_event_label("follow_up", _("回访"))
     registry.register_nav_item(NavItem(_("民意信箱"), "/deputy/inbox/", _has_inbox, order=10))
     registry.register_nav_item(NavItem(_("民意统计"), "/opinions/stats/", _has_stats, order=20))
     registry.register_demo_loader("opinions", demo_opinions_load)

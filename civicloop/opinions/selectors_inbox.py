@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civicloop.core.cases.labels import action_label, state_label
-from civicloop.core.cases.models import Case, TimelineEntry
+from civicloop.core.cases.models import Case, Rating, TimelineEntry
 from civicloop.core.units.models import Unit, UnitKind
 from civicloop.core.units.selectors import user_standing
 
@@ -37,6 +37,7 @@ PUBLIC_ACTIONS = frozenset(
         "resume",
         "escalate",
         "citizen_rating",
+        "follow_up",
     }
 )
 # --------------------------------------------------------------------------- inbox
@@ -72,46 +73,66 @@ class InboxSection:
     empty: str
 
 
-# Sections of the inbox: which states, ordered by what.
-_SECTIONS: tuple[tuple[str, Any, tuple[str, ...], str, Any], ...] = (
-    ("new", _("新意见（待受理）"), ("submitted",), "due_at", _("没有待受理的意见。")),
-    ("accepted", _("已受理（待答复或交办）"), ("accepted",), "due_at", _("没有待交办的意见。")),
+def _in(*states: str) -> Q:
+    return Q(state__in=states)
+
+
+# The citizen rated the closed opinion 不满意 and no 回访 is recorded yet
+# (see services.opinion_citizen_rate): it waits for the deputy, whatever its state says.
+AWAITING_FOLLOW_UP = Q(state="closed", data__citizen_rating__rating=Rating.UNSATISFIED) & Q(
+    data__follow_up__isnull=True
+)
+
+# Sections of the inbox: which cases, ordered by what.
+_SECTIONS: tuple[tuple[str, Any, Q, str, Any], ...] = (
+    ("new", _("新意见（待受理）"), _in("submitted"), "due_at", _("没有待受理的意见。")),
+    (
+        "unsatisfied",
+        _("群众不满意，待回访"),
+        AWAITING_FOLLOW_UP,
+        "updated_at",
+        _("没有待回访的不满意评价。"),
+    ),
+    ("accepted", _("已受理（待答复或交办）"), _in("accepted"), "due_at", _("没有待交办的意见。")),
     (
         "to_rate",
         _("待评价（单位已办理）"),
-        ("result_submitted",),
+        _in("result_submitted"),
         "due_at",
         _("没有待评价的意见。"),
     ),
     (
         "dispatched",
         _("交办中（单位办理中）"),
-        ("dispatched", "handling", "deferred"),
+        _in("dispatched", "handling", "deferred"),
         "due_at",
         _("没有在办的意见。"),
     ),
     (
         "closed",
         _("已办结"),
-        ("closed", "rejected", "merged", "withdrawn"),
+        _in("closed", "rejected", "merged", "withdrawn"),
         "-closed_at",
         _("还没有办结的意见。"),
     ),
 )
+# Sections of finished cases: their rows are never late.
+_NEVER_LATE = frozenset({"closed", "unsatisfied"})
 
 
 def inbox_for(
     *, user: Any, mine: bool = False, size: int = 20, now: datetime | None = None
 ) -> list[InboxSection]:
-    """The deputy's inbox, one list per stage, with counts. Two queries per section."""
+    """The deputy's inbox, one list per stage, with counts, and the closed opinions the
+    citizen rated 不满意 that wait for a 回访. Two queries per section."""
     now = now or timezone.now()
     base = inbox_cases(user=user)
     if mine:
         base = base.filter(holder_user_id=user.pk)
     base = base.select_related("owner_unit", "holder_unit", "holder_user").defer(*_LIST_DEFERRED)
     out = []
-    for key, title, states, order, empty in _SECTIONS:
-        qs = base.filter(state__in=states)
+    for key, title, cond, order, empty in _SECTIONS:
+        qs = base.filter(cond)
         out.append(
             InboxSection(
                 key=key,
@@ -120,7 +141,9 @@ def inbox_for(
                     InboxRow(
                         case=case,
                         state_label=state_label(case.workflow, case.state),
-                        late=key != "closed" and case.due_at is not None and case.due_at <= now,
+                        late=key not in _NEVER_LATE
+                        and case.due_at is not None
+                        and case.due_at <= now,
                     )
                     for case in qs.order_by(order, "pk")[:size]
                 ],
@@ -169,8 +192,8 @@ class PublicStep:
 
 def case_public_timeline(*, case: Case) -> list[PublicStep]:
     """The steps of a case for the citizen. Staff names are never shown (only units);
-    the unit's result and the deputy's answer are shown, internal notes are not."""
-    shown_notes = {"answer", "submit_result", "reject"}
+    the unit's result, the deputy's answer and 回访 are shown, internal notes are not."""
+    shown_notes = {"answer", "submit_result", "reject", "follow_up"}
     rows = (
         TimelineEntry.objects.filter(case=case, action__in=PUBLIC_ACTIONS)
         .select_related("unit")
@@ -182,7 +205,7 @@ def case_public_timeline(*, case: Case) -> list[PublicStep]:
     holder = ""
     for entry in rows:
         after = entry.unit.name if entry.unit is not None else ""
-        acted = after if entry.action in ("submit", "escalate") else holder
+        acted = after if entry.action in ("submit", "escalate", "follow_up") else holder
         out.append(
             PublicStep(
                 label=action_label(case.workflow, entry.action),
@@ -192,6 +215,6 @@ def case_public_timeline(*, case: Case) -> list[PublicStep]:
                 note=entry.note if entry.action in shown_notes else "",
             )
         )
-        if entry.action not in ("escalate", "citizen_rating"):
+        if entry.action not in ("escalate", "citizen_rating", "follow_up"):
             holder = after or holder
     return out

@@ -33,12 +33,16 @@ from civicloop.core.accounts.services import (
 from civicloop.core.attachments.errors import AttachmentError
 from civicloop.core.attachments.models import Attachment
 from civicloop.core.attachments.services import attachments_create_batch
+from civicloop.core.cases import notifications
 from civicloop.core.cases.access import cases_visible_to
 from civicloop.core.cases.errors import CaseError, CaseErrorCode
 from civicloop.core.cases.models import Case, Rating
+from civicloop.core.cases.notifications import Recipients
 from civicloop.core.cases.services import case_submit, clean_text, timeline_append, transition
+from civicloop.core.outbox.services import outbox_enqueue_many
 from civicloop.core.units.models import Unit
 from civicloop.opinions.codes import code_receiver
+from civicloop.opinions.selectors_inbox import inbox_cases
 
 CHANNEL = "opinion"
 SUBMIT_PURPOSE = "opinion"
@@ -54,6 +58,9 @@ SUBMISSIONS_PER_IP_PER_HOUR = 20
 VERIFIED_FORM_TTL = 30 * 60
 # The actions a deputy or station clerk takes from the inbox.
 INBOX_ACTIONS = ("accept", "answer", "dispatch", "merge", "reject", "rate", "rework", "transfer")
+# The deputy's 回访 of a closed opinion the citizen rated 不满意: a timeline entry, not a
+# workflow action (the case stays closed), taken from the same inbox form.
+FOLLOW_UP_ACTION = "follow_up"
 
 
 class OpinionRefused(Exception):
@@ -308,9 +315,22 @@ def opinion_citizen_rate(
 ) -> Case:
     """Record the citizen's own rating of a closed opinion, once.
 
-    Appended to the case's hash-chained timeline (action `citizen_rating`) and kept in
-    `Case.data["citizen_rating"]`, in one transaction with the case row locked, so two
-    taps or two tabs record one rating."""
+    Guarantees, in one transaction with the case row locked (two taps or two tabs record
+    one rating):
+    - the rating is appended to the case's hash-chained timeline (action
+      `citizen_rating`, data: rating, comment, time) and kept in
+      `Case.data["citizen_rating"]`;
+    - a 不满意 (unsatisfied) is not only recorded: a DingTalk work notice to the station's
+      staff and to the deputy the opinion was sent to goes into the outbox in the same
+      transaction (core's `notifications.on_citizen_rating`), and the opinion stays in the
+      deputy's inbox under 群众不满意，待回访 until the deputy or station records a 回访
+      (`opinion_follow_up_record`);
+    - the case is not reopened: it stays 已办结 with its result. Reopening needs a
+      workflow action out of the closed state, which the generic loop does not have; the
+      follow-up is the deputy's call (answer again by phone, or help the citizen send a
+      new opinion);
+    - the figures count it: in the 满意率 the citizen's own rating takes precedence over
+      the rating the deputy entered (`opinions.stats`)."""
     if rating not in Rating.values:
         raise OpinionRefused(_("请选择满意、基本满意或不满意。"), field="rating")
     comment = clean_text(comment)[:500]
@@ -322,9 +342,54 @@ def opinion_citizen_rate(
         if locked.data.get("citizen_rating"):
             raise OpinionRefused(_("您已评价过此事项，谢谢。"))
         given = {"rating": rating, "comment": comment, "at": now.isoformat()}
-        timeline_append(case=locked, action="citizen_rating", data=given, now=now)
+        entry = timeline_append(case=locked, action="citizen_rating", data=given, now=now)
+        outbox_enqueue_many(
+            drafts=notifications.on_citizen_rating(Recipients(), case=locked, entry=entry)
+        )
         locked.data["citizen_rating"] = given
-        Case.objects.filter(pk=locked.pk).update(data=locked.data)
+        Case.objects.filter(pk=locked.pk).update(data=locked.data, updated_at=now)
+    return locked
+
+
+def opinion_awaits_follow_up(case: Case) -> bool:
+    """Whether the citizen rated the closed opinion 不满意 and no 回访 is recorded yet."""
+    given = case.data.get("citizen_rating") or {}
+    return given.get("rating") == Rating.UNSATISFIED and not case.data.get("follow_up")
+
+
+def opinion_follow_up_record(
+    *, case: Case, actor: User, note: str, now: datetime | None = None
+) -> Case:
+    """Record the deputy's or station's 回访 (follow-up) of an opinion the citizen rated
+    不满意, once.
+
+    Guarantees: only someone whose inbox holds the opinion (staff of its station, or the
+    deputy it was sent to) may record it, with a note of what was done; the note is
+    appended to the hash-chained timeline (action `follow_up`, shown to the citizen on
+    the tracking page) and kept in `Case.data["follow_up"]`, in one transaction with the
+    case row locked; the opinion then leaves the inbox's 待回访 section. The case's state
+    does not change. Raises CaseError with the field to mark."""
+    note = clean_text(note)[:1000]
+    if not note:
+        raise CaseError(CaseErrorCode.MISSING, _("请填写回访情况。"), field="note")
+    if not inbox_cases(user=actor).filter(pk=case.pk).exists():
+        raise CaseError(CaseErrorCode.FORBIDDEN)
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if not opinion_awaits_follow_up(locked):
+            raise CaseError(CaseErrorCode.INVALID_STATE, _("该事项没有待回访的不满意评价。"))
+        timeline_append(
+            case=locked,
+            action=FOLLOW_UP_ACTION,
+            actor=actor,
+            unit=locked.owner_unit,
+            note=note,
+            data={"rating": Rating.UNSATISFIED.value},
+            now=now,
+        )
+        locked.data["follow_up"] = {"by": actor.pk, "at": now.isoformat()}
+        Case.objects.filter(pk=locked.pk).update(data=locked.data, updated_at=now)
     return locked
 
 

@@ -10,7 +10,10 @@ cases. Definitions:
   (per unit: a step of that unit);
 - 按期结案率: closed without any overdue step / closed;
 - 返工率: opinions sent back to the unit (返工, or 不满意 returned to it) / received;
-- 满意率: (满意 + 基本满意) / rated."""
+- rated / 满意率: (满意 + 基本满意) / rated, where an opinion's rating is the citizen's own
+  (rated on the tracking page) when there is one, else the one the deputy entered (评价).
+  The citizen is whom the loop serves, so their word wins; `citizen_rated` says how many
+  of the rated opinions carry it."""
 
 from __future__ import annotations
 
@@ -31,6 +34,16 @@ CHANNEL = "opinion"
 NPC_OFFICE_UNIT = "dept-npc-deputies"  # 温岭市人大常委会代表工作委员会
 RATED = (Rating.SATISFIED, Rating.BASICALLY, Rating.UNSATISFIED)
 SATISFIED = (Rating.SATISFIED, Rating.BASICALLY)
+_COUNTED = (
+    "received",
+    "closed",
+    "overdue",
+    "on_time",
+    "reworked",
+    "rated",
+    "satisfied",
+    "citizen_rated",
+)
 
 
 @dataclass
@@ -44,9 +57,10 @@ class Figures:
     reworked: int = 0
     rated: int = 0
     satisfied: int = 0
+    citizen_rated: int = 0
 
     def add(self, row: dict[str, Any]) -> None:
-        for name in ("received", "closed", "overdue", "on_time", "reworked", "rated", "satisfied"):
+        for name in _COUNTED:
             setattr(self, name, getattr(self, name) + int(row.get(name) or 0))
 
     @staticmethod
@@ -109,6 +123,19 @@ def _rework_q(prefix: str = "") -> Q:
     )
 
 
+def _rating_q(ratings: tuple[str, ...], prefix: str = "") -> Q:
+    """The opinion's rating is one of `ratings`: the citizen's own where given, otherwise
+    the deputy's."""
+    own = f"{prefix}data__citizen_rating"
+    return Q(**{f"{own}__rating__in": ratings}) | Q(
+        **{f"{own}__isnull": True, f"{prefix}rating__in": ratings}
+    )
+
+
+def _citizen_rated_q(prefix: str = "") -> Q:
+    return Q(**{f"{prefix}data__citizen_rating__rating__in": RATED})
+
+
 def _case_metrics(now: datetime) -> dict[str, Any]:
     overdue = Exists(CaseStep.objects.filter(_overdue_q(now), case_id=OuterRef("pk")))
     rework = Exists(CaseStep.objects.filter(_rework_q(), case_id=OuterRef("pk")))
@@ -118,8 +145,9 @@ def _case_metrics(now: datetime) -> dict[str, Any]:
         "overdue": Count("pk", filter=Q(overdue)),
         "on_time": Count("pk", filter=Q(state="closed") & ~Q(overdue)),
         "reworked": Count("pk", filter=Q(rework)),
-        "rated": Count("pk", filter=Q(rating__in=RATED)),
-        "satisfied": Count("pk", filter=Q(rating__in=SATISFIED)),
+        "rated": Count("pk", filter=_rating_q(RATED)),
+        "satisfied": Count("pk", filter=_rating_q(SATISFIED)),
+        "citizen_rated": Count("pk", filter=_citizen_rated_q()),
     }
 
 
@@ -196,8 +224,9 @@ def opinion_stats(
             late=Count("case_id", distinct=True, filter=overdue_q),
             closed_overdue=Count("case_id", distinct=True, filter=closed_q & overdue_q),
             reworked=Count("case_id", distinct=True, filter=_rework_q()),
-            rated=Count("case_id", distinct=True, filter=Q(case__rating__in=RATED)),
-            satisfied=Count("case_id", distinct=True, filter=Q(case__rating__in=SATISFIED)),
+            rated=Count("case_id", distinct=True, filter=_rating_q(RATED, "case__")),
+            satisfied=Count("case_id", distinct=True, filter=_rating_q(SATISFIED, "case__")),
+            citizen_rated=Count("case_id", distinct=True, filter=_citizen_rated_q("case__")),
         )
     )
     unit_names = dict(

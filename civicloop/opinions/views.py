@@ -41,12 +41,15 @@ from civicloop.opinions.selectors_inbox import (
     inbox_station_unit_ids,
 )
 from civicloop.opinions.services import (
+    FOLLOW_UP_ACTION,
     INBOX_ACTIONS,
     SUBMIT_PURPOSE,
     OpinionRefused,
     OpinionSubmission,
     opinion_act,
+    opinion_awaits_follow_up,
     opinion_citizen_rate,
+    opinion_follow_up_record,
     opinion_submit,
     opinion_track_code_send,
     opinion_track_verify,
@@ -338,6 +341,7 @@ def _inbox_case_page(
         for e in entries
     ]
     categories = dict(registry.channel(case.channel).categories)
+    citizen_rating = case.data.get("citizen_rating")
     return render(
         request,
         "opinions/staff/inbox_case.html",
@@ -359,7 +363,11 @@ def _inbox_case_page(
             "error": error,
             "posted": posted or {},
             "idempotency_key": uuid.uuid4().hex,
-            "citizen_rating": case.data.get("citizen_rating"),
+            "citizen_rating": citizen_rating,
+            "citizen_rating_label": (
+                Rating(citizen_rating["rating"]).label if citizen_rating else ""
+            ),
+            "awaits_follow_up": opinion_awaits_follow_up(case),
         },
         status=status,
     )
@@ -395,17 +403,21 @@ def inbox_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
         )
     data = form.cleaned_data
     try:
-        opinion_act(
-            case=case,
-            action=action,
-            actor=actor,
-            note=data.get("note") or "",
-            unit_id=data.get("unit"),
-            grade=data.get("grade") or "",
-            rating=data.get("rating") or "",
-            merge_into_number=data.get("merge_into") or "",
-            idempotency_key=data["idempotency_key"],
-        )
+        if action == FOLLOW_UP_ACTION:
+            # Not a workflow action: a note on a closed case (see opinion_follow_up_record).
+            opinion_follow_up_record(case=case, actor=actor, note=data.get("note") or "")
+        else:
+            opinion_act(
+                case=case,
+                action=action,
+                actor=actor,
+                note=data.get("note") or "",
+                unit_id=data.get("unit"),
+                grade=data.get("grade") or "",
+                rating=data.get("rating") or "",
+                merge_into_number=data.get("merge_into") or "",
+                idempotency_key=data["idempotency_key"],
+            )
     except CaseError as err:
         case.refresh_from_db()
         return _inbox_case_page(

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from civicloop.core import registry
 from civicloop.core.accounts.roles import Role
-from civicloop.core.cases.models import Case, CaseStep, TimelineEntry
+from civicloop.core.cases.models import Case, CaseStep, Rating, TimelineEntry
 from civicloop.core.cases.workflow import Action
 from civicloop.core.outbox.services import OutboxDraft
 from civicloop.core.units.models import Unit
@@ -165,3 +165,30 @@ def on_escalation(
         text=f"{_case_line(case)}\n\n办理单位：{step.unit or ''}，已超过时限 {_due_text(case)}，请督促办理。",
         roles=roles,
     )
+
+
+def on_citizen_rating(
+    recipients: Recipients, *, case: Case, entry: TimelineEntry
+) -> list[OutboxDraft]:
+    """The citizen's own rating of a closed case (`entry.data["rating"]`). A 不满意 is
+    told by work notice to the receiving unit's staff and to the person the case was
+    addressed to (`holder_user`, e.g. a deputy), so it reaches whoever answers for the
+    case; other ratings tell no one. Keyed on the entry, so it is sent once."""
+    if entry.data.get("rating") != Rating.UNSATISFIED:
+        return []
+    userids = set(recipients.of(case.owner_unit, STAFF_ROLES)) if case.owner_unit else set()
+    addressee = case.holder_user
+    if addressee is not None and addressee.dingtalk_userid:
+        userids.add(addressee.dingtalk_userid)
+    if not userids:
+        return []
+    comment = str(entry.data.get("comment") or "").replace("\n", " ")
+    said = f"\n\n群众意见：{comment}" if comment else ""
+    payload = {
+        "userids": sorted(userids),
+        "title": "群众不满意，请回访",
+        "text": f"{_case_line(case)}\n\n群众对办理结果评价为“不满意”，请及时回访。{said}",
+    }
+    return [
+        OutboxDraft("dingtalk_work", payload, f"{case.number}:{entry.seq}:unsatisfied", case.number)
+    ]
