@@ -8,6 +8,7 @@ CIVICLOOP_REQUIRE_SERVICES=1 (as in CI), where that is a failure.
 from __future__ import annotations
 
 import os
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,38 @@ SERVICES = {
     "mqtt": ("127.0.0.1", 1883),
     "nats": ("127.0.0.1", 4222),
 }
+
+
+def _disabled_modules() -> set[str]:
+    """Available modules that CIVICLOOP_MODULES leaves out (their code is not installed)."""
+    from django.apps import apps
+    from django.conf import settings
+
+    return {
+        app.rsplit(".", 1)[1]
+        for app in settings.CIVICLOOP_MODULES_AVAILABLE
+        if not apps.is_installed(app)
+    }
+
+
+_NEEDS = re.compile(r"""needs_modules\(([^)]*)\)""")
+
+
+def pytest_ignore_collect(collection_path: Path, config: Any) -> bool | None:
+    """With a module disabled, its tests are not collected: those under tests/<module>/,
+    and any test file that declares `pytestmark = pytest.mark.needs_modules("<module>")`
+    (read before import, since importing a disabled module's models fails)."""
+    disabled = _disabled_modules()
+    if not disabled:
+        return None
+    parts = collection_path.relative_to(ROOT).parts
+    if len(parts) >= 2 and parts[0] == "tests" and parts[1] in disabled:
+        return True
+    if collection_path.suffix == ".py" and collection_path.is_file():
+        for match in _NEEDS.finditer(collection_path.read_text(encoding="utf-8")):
+            if disabled & set(re.findall(r"[\w]+", match.group(1))):
+                return True
+    return None
 
 
 def services_required() -> bool:
@@ -76,6 +109,17 @@ def demo_city(db: None) -> None:
 def _fast_password_hashing(settings: Any) -> None:
     """Argon2 is deliberately slow; tests that create users do not need it to be."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Rate-limit counters (SMS codes, submissions, API calls) live in the cache; each
+    test starts with none, as it starts with an empty database."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
 
 
 # How close to the end of the year tests start needing next year's calendar: a 市级

@@ -82,4 +82,5 @@ def channel_item(channel: registry.Channel) -> dict[str, Any]:
         "number_prefix": channel.number_prefix,
         "categories": [{"code": c, "name": str(n)} for c, n in channel.categories],
         "open311": channel.open311,
+        "intakes": sorted(str(i) for i in channel.intakes),
     }

@@ -3,9 +3,12 @@
 Start-up stops with a message naming the missing variable (`MissingSetting`).
 """
 
+import os
+
 from civicloop.config.env import env, require
 from civicloop.config.settings import *  # noqa: F403
-from civicloop.config.settings import DEV_SECRET_KEY
+from civicloop.config.settings import DEV_SECRET_KEY, _enabled_modules
+from civicloop.core.registry import UNSET
 
 DEBUG = False
 SECRET_KEY = require("SECRET_KEY")
@@ -23,13 +26,20 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 
-# Payments: the real provider only; its keys come from the environment.
-PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="alipay")
-if PAYMENT_PROVIDER != "alipay":
-    raise RuntimeError("PAYMENT_PROVIDER must be 'alipay' in production.")
-ALIPAY_APP_ID = require("ALIPAY_APP_ID")
-ALIPAY_APP_PRIVATE_KEY = require("ALIPAY_APP_PRIVATE_KEY")
-ALIPAY_PUBLIC_KEY = require("ALIPAY_PUBLIC_KEY")
-# The demo's stand-ins never run in production.
-FIRELANE_SIMULATOR = False
-PAYMENT_FAKE_SERVE = False
+# The enabled modules' settings: their secrets are required, their demo stand-ins are
+# off, and values production does not accept stop start-up.
+for _spec in _enabled_modules:
+    for _setting in _spec.settings:
+        if _setting.production_default is not UNSET and _setting.name not in os.environ:
+            globals()[_setting.name] = _setting.production_default
+        if _setting.required_in_production:
+            globals()[_setting.name] = require(_setting.name)
+        if _setting.production_value is not UNSET:
+            globals()[_setting.name] = _setting.production_value
+        if _setting.production_choices and globals()[_setting.name] not in (
+            _setting.production_choices
+        ):
+            raise RuntimeError(
+                f"{_setting.name} must be one of {', '.join(map(str, _setting.production_choices))}"
+                " in production."
+            )

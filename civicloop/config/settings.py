@@ -13,6 +13,7 @@ from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
+from civicloop.config import modules
 from civicloop.config.env import BASE_DIR, env
 
 DEBUG = env.bool("DEBUG", default=True)
@@ -21,10 +22,20 @@ DEV_SECRET_KEY = "civicloop-development-only-not-secret"  # noqa: S105 - refused
 SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# IP addresses or CIDR networks of our own reverse proxies (nginx, the load balancer):
+# only from these is X-Forwarded-For believed, so rate limits and camera allowlists see
+# the real client behind them and no one else can choose the address they are counted by.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # The public address used in links sent by SMS and printed on QR posters.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 VAR_DIR = Path(env.str("CIVICLOOP_VAR_DIR", default=str(BASE_DIR / "var")))
+
+# Which modules run: a comma list of names (unset: every module in config/modules.py).
+CIVICLOOP_MODULES = env.list("CIVICLOOP_MODULES", default=[])
+_enabled_modules = modules.enabled_specs(CIVICLOOP_MODULES)
+# Every module this installation can run (dotted app paths), enabled or not.
+CIVICLOOP_MODULES_AVAILABLE = list(modules.AVAILABLE)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -42,8 +53,8 @@ INSTALLED_APPS = [
     "civicloop.core.attachments",
     "civicloop.core.outbox",
     "civicloop.core.cases",
-    "civicloop.opinions",
-    "civicloop.firelane",
+    # The enabled modules (CIVICLOOP_MODULES; see civicloop/config/modules.py).
+    *(spec.app for spec in _enabled_modules),
     "civicloop.web",
     "civicloop.api",
 ]
@@ -186,12 +197,18 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "civicloop.core.outbox.tasks.outbox_sweep", "schedule": 30.0},
     "sla-sweep": {"task": "civicloop.core.cases.tasks.sla_sweep", "schedule": 60.0},
-    "firelane-sweep": {"task": "civicloop.firelane.tasks.firelane_sweep", "schedule": 15.0},
     "attachments-orphans": {
         "task": "civicloop.core.attachments.tasks.attachments_sweep_orphans",
         "schedule": 3600.0,
     },
 }
+CELERY_BEAT_SCHEDULE.update(
+    {
+        task.name: {"task": task.task, "schedule": task.every_seconds}
+        for spec in _enabled_modules
+        for task in spec.periodic_tasks
+    }
+)
 WORKER_MODE = "celery" if CELERY_BROKER_URL else "embedded"
 
 # Outbox delivery: retries with exponential back-off, then the dead-letter state.
@@ -215,12 +232,6 @@ DINGTALK_APP_KEY = env.str("DINGTALK_APP_KEY", default="")
 DINGTALK_APP_SECRET = env.str("DINGTALK_APP_SECRET", default="")
 DINGTALK_AGENT_ID = env.str("DINGTALK_AGENT_ID", default="")
 WEBHOOK_SIGNING_SECRET = env.str("WEBHOOK_SIGNING_SECRET", default="")
-
-# 民意: submissions per phone and per IP per hour through the code pages (spam brake).
-OPINION_SUBMISSIONS_PER_PHONE_PER_HOUR = env.int(
-    "OPINION_SUBMISSIONS_PER_PHONE_PER_HOUR", default=5
-)
-OPINION_SUBMISSIONS_PER_IP_PER_HOUR = env.int("OPINION_SUBMISSIONS_PER_IP_PER_HOUR", default=20)
 
 # Uploads.
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
@@ -248,77 +259,9 @@ LOGGING = {
     },
 }
 
-# ---------------------------------------------------------------------------
-# Camera intake (生命通道): ISAPI push, Frigate over MQTT, the JSON API.
-# ---------------------------------------------------------------------------
-# MQTT broker of the Frigate consumer; empty = no consumer. mqtt://[user:pass@]host:1883
-MQTT_URL = env.str("MQTT_URL", default="")
-FRIGATE_EVENTS_TOPIC = env.str("FRIGATE_EVENTS_TOPIC", default="frigate/events")
-# Frigate's HTTP API, for /api/events/<id>/snapshot.jpg; empty = store without images.
-FRIGATE_API_URL = env.str("FRIGATE_API_URL", default="").rstrip("/")
-FRIGATE_SNAPSHOT_TIMEOUT_S = env.float("FRIGATE_SNAPSHOT_TIMEOUT_S", default=2.0)
-# Frigate object labels that are vehicles we record (comma separated).
-FRIGATE_VEHICLE_LABELS = env.list("FRIGATE_VEHICLE_LABELS", default=["car"])
-# A fixed client id with a persistent session: the broker keeps QoS 1 messages while we are down.
-FIRELANE_MQTT_CLIENT_ID = env.str("FIRELANE_MQTT_CLIENT_ID", default="civicloop-firelane-intake")
-FIRELANE_MQTT_BATCH = env.int("FIRELANE_MQTT_BATCH", default=500)
-# Largest camera push (XML + pictures, or the JSON form) accepted, in bytes.
-FIRELANE_INTAKE_MAX_BYTES = env.int("FIRELANE_INTAKE_MAX_BYTES", default=4 * 1024 * 1024)
-# Events stamped later than now + this (after the camera's known clock offset) are refused.
-FIRELANE_MAX_FUTURE_S = env.int("FIRELANE_MAX_FUTURE_S", default=300)
-# Events older than this are refused: a stay that old can no longer be enforced.
-FIRELANE_MAX_LATE_S = env.int("FIRELANE_MAX_LATE_S", default=2 * 24 * 3600)
-# Beyond its known offset, a camera clock this far from our receipt time is flagged clock_skew.
-FIRELANE_CLOCK_SKEW_S = env.int("FIRELANE_CLOCK_SKEW_S", default=180)
-# A camera's online mark and last_seen_at are written at most this often (a hot row otherwise).
-FIRELANE_LAST_SEEN_EVERY_S = env.int("FIRELANE_LAST_SEEN_EVERY_S", default=10)
-
-# ------------------------------------------------------------------------------------------
-# Payments (生命通道): online payment of fire-lane notices (civicloop.firelane.payments).
-# "fake" is the loopback Alipay stand-in (`manage.py payment_fake`) with development keys
-# kept in PAYMENT_FAKE_KEYS_FILE; "alipay" is Alipay's OpenAPI with RSA2 keys from the
-# environment only.
-PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="fake")
-ALIPAY_GATEWAY = env.str("ALIPAY_GATEWAY", default="https://openapi.alipay.com/gateway.do")
-ALIPAY_APP_ID = env.str("ALIPAY_APP_ID", default="")
-ALIPAY_APP_PRIVATE_KEY = env.str("ALIPAY_APP_PRIVATE_KEY", default="")
-ALIPAY_PUBLIC_KEY = env.str("ALIPAY_PUBLIC_KEY", default="")
-ALIPAY_TIMEOUT_SECONDS = env.float("ALIPAY_TIMEOUT_SECONDS", default=10.0)
-PAYMENT_FAKE_URL = env.str("PAYMENT_FAKE_URL", default="http://127.0.0.1:8765").rstrip("/")
-PAYMENT_FAKE_KEYS_FILE = Path(
-    env.str("PAYMENT_FAKE_KEYS_FILE", default="") or VAR_DIR / "payment-fake-keys.json"
-)
-# ------------------------------------------------------------------------------ end Payments
-
-# ---------------------------------------------------------------------------------------------
-# Vehicle registry (生命通道)
-# Owners of plates come from the local mirror (loaded by `manage.py import_registry`) and, on a
-# mirror miss, from the provincial query interface when its URL is set. Empty URL: mirror only.
-VEHICLE_REGISTRY_URL = env.str("VEHICLE_REGISTRY_URL", default="")
-VEHICLE_REGISTRY_APP_KEY = env.str("VEHICLE_REGISTRY_APP_KEY", default="")
-VEHICLE_REGISTRY_SECRET = env.str("VEHICLE_REGISTRY_SECRET", default="")
-VEHICLE_REGISTRY_CONNECT_TIMEOUT = env.float("VEHICLE_REGISTRY_CONNECT_TIMEOUT", default=2.0)
-VEHICLE_REGISTRY_READ_TIMEOUT = env.float("VEHICLE_REGISTRY_READ_TIMEOUT", default=5.0)
-# Retries after a connect error or HTTP 502/503/504, with exponential back-off from BACKOFF.
-VEHICLE_REGISTRY_RETRIES = env.int("VEHICLE_REGISTRY_RETRIES", default=2)
-VEHICLE_REGISTRY_BACKOFF_SECONDS = env.float("VEHICLE_REGISTRY_BACKOFF_SECONDS", default=0.2)
-# Circuit breaker: after this many failed lookups in a row, fail fast for RESET seconds.
-VEHICLE_REGISTRY_BREAKER_FAILURES = env.int("VEHICLE_REGISTRY_BREAKER_FAILURES", default=5)
-VEHICLE_REGISTRY_BREAKER_RESET_SECONDS = env.float(
-    "VEHICLE_REGISTRY_BREAKER_RESET_SECONDS", default=60.0
-)
-# --------------------------------------------------------------------------- end vehicle registry
-
-# ---------------------------------------------------------------------------------------------
-# 生命通道 (fire lanes): notices and the demo's camera simulator
-# The fine an officer's approval proposes by default, in fen (消防法 第六十条: at most ¥500
-# for an individual; the officer may change it within that range).
-FIRELANE_FINE_DEFAULT_FEN = env.int("FIRELANE_FINE_DEFAULT_FEN", default=20000)
-# How long the owner's SMS link to the notice works.
-FIRELANE_LINK_TTL_DAYS = env.int("FIRELANE_LINK_TTL_DAYS", default=30)
-# The fixed link prefix filed with the notice SMS template at Aliyun (the token follows it).
-SMS_LINK_PREFIX = env.str("SMS_LINK_PREFIX", default=f"{SITE_URL}/n/")
-# `make run` turns the camera simulator on: real plate photos replayed as camera events.
-FIRELANE_SIMULATOR = env.bool("FIRELANE_SIMULATOR", default=False)
-# `make run` also serves the fake payment provider at PAYMENT_FAKE_URL (PAYMENT_PROVIDER=fake).
-PAYMENT_FAKE_SERVE = env.bool("PAYMENT_FAKE_SERVE", default=False)
+# Every module's settings, from the environment or their defaults (see each module's
+# hooks.py and `manage.py modules`). A disabled module's settings are defined too, so
+# nothing reads a missing name; production requires only the enabled modules' secrets.
+for _spec in modules.available_specs():
+    for _setting in _spec.settings:
+        globals()[_setting.name] = _setting.read(env, globals())

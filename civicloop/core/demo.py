@@ -1,10 +1,11 @@
 """The demo city: Wenling's real structure (5 streets, 11 towns, their villages and
-grids), its departments, and a login for each role. Idempotent: a second run changes
-nothing. Modules add their own demo data through `registry.register_demo_loader`."""
+grids), its departments, and a login for each of core's roles. Idempotent: a second run
+changes nothing. Each enabled module then adds its own units, people and data through
+its ModuleSpec's `demo_loader`, which returns the demo logins it made."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from civicloop.core.accounts.models import User
 from civicloop.core.accounts.roles import Role
 from civicloop.core.areas.models import Area
 from civicloop.core.areas.services import areas_import_csv
-from civicloop.core.units.models import AreaGrant, Membership, Unit
+from civicloop.core.units.models import AreaGrant, Membership, Unit, UnitKind
 from civicloop.core.units.services import units_import_csv
 
 DATA = Path(__file__).resolve().parent
@@ -55,22 +56,6 @@ DEMO_LOGINS = (
         description="市领导（驾驶舱，全市）",
     ),
     DemoLogin(
-        "station_zeguo",
-        "林站长",
-        "13800000003",
-        Role.HANDLER,
-        "station-331081100",
-        description="泽国镇人大代表联络站 工作人员",
-    ),
-    DemoLogin(
-        "deputy_wang",
-        "王建国",
-        "13800000004",
-        Role.DEPUTY,
-        "station-331081100",
-        description="人大代表（泽国镇联络站）",
-    ),
-    DemoLogin(
         "handler_zeguo",
         "李办事",
         "13800000005",
@@ -103,17 +88,6 @@ DEMO_LOGINS = (
         description="市政府督查室",
     ),
     DemoLogin(
-        "officer_fire",
-        "郑警官",
-        "13800000009",
-        Role.OFFICER,
-        "dept-fire",
-        description="消防救援大队 执法人员",
-    ),
-    DemoLogin(
-        "cppcc_member", "赵委员", "13800000010", Role.CPPCC, "dept-cppcc", description="政协委员"
-    ),
-    DemoLogin(
         "npc_office",
         "钱主任",
         "13800000011",
@@ -135,9 +109,20 @@ def demo_city_build(*, log: Callable[[str], None] = lambda _m: None) -> list[Dem
         log(f"units: {report.created} created, {report.unchanged + report.updated} present")
         for login in DEMO_LOGINS:
             demo_user_ensure(login)
-        # Every town office, station and department gets a leader account so reminders
-        # and escalations have a DingTalk recipient in the demo.
-        for unit in Unit.objects.filter(kind__in=["town_office", "department", "station"]):
+    logins = list(DEMO_LOGINS)
+    for name, loader in registry.demo_loaders():
+        log(f"demo: {name}")
+        logins.extend(loader(log) or ())
+    _unit_leaders_ensure()
+    return logins
+
+
+def _unit_leaders_ensure() -> None:
+    """Every unit above the villages (town offices, departments, the modules' units) gets
+    a leader account, so reminders and escalations have a DingTalk recipient in the demo."""
+    with transaction.atomic():
+        units = Unit.objects.exclude(kind__in=[UnitKind.VILLAGE_COMMITTEE, UnitKind.GRID])
+        for unit in units:
             user, created = User.objects.get_or_create(
                 username=f"u-{unit.code}",
                 defaults={
@@ -149,10 +134,13 @@ def demo_city_build(*, log: Callable[[str], None] = lambda _m: None) -> list[Dem
                 user.set_unusable_password()
                 user.save()
             Membership.objects.get_or_create(user=user, unit=unit, role=Role.UNIT_LEADER)
-    for name, loader in registry.demo_loaders():
-        log(f"demo: {name}")
-        loader(log)
-    return list(DEMO_LOGINS)
+
+
+def demo_logins_ensure(logins: Sequence[DemoLogin]) -> list[DemoLogin]:
+    """A module's demo people (idempotent); returns them for `load_demo` to print."""
+    for login in logins:
+        demo_user_ensure(login)
+    return list(logins)
 
 
 def demo_user_ensure(login: DemoLogin) -> User:

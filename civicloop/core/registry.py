@@ -1,19 +1,43 @@
-"""How a module declares itself to core: its channels, workflow templates and cockpit tiles.
+"""How a module declares itself to core: the module contract.
 
-Modules register from their `hooks.py`, imported by their AppConfig.ready(). Core only
-knows what was registered here; it never imports a module.
+A module is one folder (`civicloop/<name>/`) whose `hooks.py` holds one `ModuleSpec`
+named `MODULE`: its channels, workflow templates, URLs, ninja router, periodic tasks,
+settings, roles, unit kinds, nav items, cockpit tiles, demo loader and background
+starters. Its AppConfig derives from `ModuleAppConfig`, whose ready() registers the spec
+here. `config` loops over what is registered (and over the specs of the available
+modules for settings); core only knows what was registered here and never imports a
+module.
+
+`hooks.py` is read while settings load, before Django's apps are ready: it may import
+this file and Django's translation helpers, nothing that touches models. Everything
+heavier is named by its dotted path and imported when registered.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from django.apps import AppConfig
 from django.utils.functional import Promise
+from django.utils.module_loading import import_string
 
 if TYPE_CHECKING:
     from civicloop.core.cases.workflow import WorkflowTemplate
+
+
+class Intake(StrEnum):
+    """How cases may enter a channel."""
+
+    # The generic JSON API (`POST /api/v1/cases`, an integration's API key).
+    API = "api"
+    # Open311 GeoReport v2 (`POST /open311/v2/requests.json`).
+    OPEN311 = "open311"
+    # Only the module's own service (a citizen's submit page, a camera intake): the
+    # generic API and Open311 refuse the channel.
+    MODULE = "module"
 
 
 @dataclass(frozen=True)
@@ -26,8 +50,10 @@ class Channel:
     workflow: str
     description: str | Promise = ""
     categories: tuple[tuple[str, str | Promise], ...] = ()
-    # Open311 GeoReport v2: whether this channel is a public service, and its group.
-    open311: bool = False
+    # How cases may enter (see Intake). A channel with only Intake.MODULE is created by
+    # its module's own services; the generic API and Open311 refuse it.
+    intakes: frozenset[Intake] = frozenset({Intake.MODULE})
+    # Open311 GeoReport v2: its group in the service list (offered when OPEN311 intake).
     open311_group: str | Promise = ""
     keywords: tuple[str, ...] = field(default_factory=tuple)
     # Which kinds of unit receive a new case, searched up the area tree from its area.
@@ -36,6 +62,14 @@ class Channel:
     # (`{number}` is replaced); the generic case page links there.
     staff_page: str = ""
     staff_page_label: str | Promise = ""
+
+    @property
+    def open311(self) -> bool:
+        """Offered as an Open311 service (GeoReport service list, POST requests)."""
+        return Intake.OPEN311 in self.intakes
+
+    def accepts(self, intake: Intake) -> bool:
+        return intake in self.intakes
 
 
 @dataclass(frozen=True)
@@ -52,13 +86,159 @@ class RegistryError(LookupError):
     pass
 
 
+# Marks a Setting attribute left unset (None and False are real values).
+UNSET: Any = object()
+# How a Setting's environment variable is read (django-environ's casts).
+_CASTS = ("str", "int", "float", "bool", "list")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A setting a module reads from `django.conf.settings`, filled from the environment.
+
+    `default` is a value, or a callable given the settings read so far (to derive one
+    from SITE_URL or VAR_DIR). Production (`civicloop.config.production`) refuses to start
+    without a `required_in_production` variable, takes `production_default` when the
+    variable is unset, forces `production_value` when set (the demo's stand-ins are off),
+    and refuses a value outside `production_choices`."""
+
+    name: str
+    default: Any
+    cast: str = "str"
+    doc: str = ""
+    required_in_production: bool = False
+    production_default: Any = UNSET
+    production_value: Any = UNSET
+    production_choices: tuple[Any, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.cast not in _CASTS:
+            raise RegistryError(f"Setting {self.name}: unknown cast {self.cast!r}.")
+
+    def read(self, env: Any, namespace: dict[str, Any]) -> Any:
+        """The value from the environment, else the default."""
+        default = self.default(namespace) if callable(self.default) else self.default
+        return getattr(env, self.cast)(self.name, default=default)
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """A role a module adds (人大代表, 执法人员 ...). `acts_for_unit`: its holders act on
+    the cases of the unit they are a member of, as handlers do."""
+
+    code: str
+    label: str | Promise
+    acts_for_unit: bool = True
+
+
+@dataclass(frozen=True)
+class UnitKindSpec:
+    """A kind of handling unit a module adds (代表联络站, 物业/管理单位 ...)."""
+
+    code: str
+    label: str | Promise
+
+
+@dataclass(frozen=True)
+class PeriodicTask:
+    """A Celery beat entry; the embedded scheduler runs the same entries in-process.
+    The task must be idempotent (a sweep): it may run late, twice, or in two places."""
+
+    name: str
+    task: str
+    every_seconds: float
+
+
+@dataclass(frozen=True)
+class TileValue:
+    """One figure of a cockpit tile, with an optional link to the list behind it."""
+
+    label: str | Promise
+    value: int | float | str
+    href: str = ""
+    alert: bool = False
+
+
+@dataclass(frozen=True)
+class CockpitTile:
+    """A tile on the leaders' cockpit. `figures` is the dotted path of a selector
+    `(*, user, now) -> list[TileValue]` that counts only what the user may see, or None
+    when the tile does not concern the user."""
+
+    code: str
+    label: str | Promise
+    figures: str
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Background:
+    """A long-running part started beside the web server (`manage.py serve`): the dotted
+    path of a starter `() -> object | None` that starts a daemon thread and returns at
+    once (None: nothing to run with the current settings)."""
+
+    name: str
+    starter: str
+
+
+@dataclass(frozen=True)
+class ModuleSpec:
+    """Everything a module declares, in one place (its `hooks.py`, as `MODULE`).
+
+    `name` is the app label and the word in CIVICLOOP_MODULES. Dotted paths are imported
+    only when the module is registered (enabled and its app ready)."""
+
+    name: str
+    label: str | Promise
+    app: str
+    description: str | Promise = ""
+    channels: tuple[Channel, ...] = ()
+    workflows: tuple[str, ...] = ()
+    # A urls module included at the site root (pages, device intakes), and a ninja
+    # Router mounted under /api/v1/<api_prefix> (every JSON endpoint of the module).
+    urls: str = ""
+    api_router: str = ""
+    api_prefix: str = ""
+    periodic_tasks: tuple[PeriodicTask, ...] = ()
+    settings: tuple[Setting, ...] = ()
+    roles: tuple[RoleSpec, ...] = ()
+    unit_kinds: tuple[UnitKindSpec, ...] = ()
+    nav_items: tuple[NavItem, ...] = ()
+    cockpit_tiles: tuple[CockpitTile, ...] = ()
+    # Labels of timeline events the module writes that are not workflow actions.
+    event_labels: tuple[tuple[str, str | Promise], ...] = ()
+    # `loader(log)`, idempotent, run by `manage.py load_demo` after core's demo city.
+    demo_loader: str = ""
+    background: tuple[Background, ...] = ()
+
+
+class ModuleAppConfig(AppConfig):
+    """The AppConfig of a module: registers its `hooks.MODULE` when Django is ready.
+
+    A module's subclass sets `default = True`: its apps.py then holds two AppConfig
+    classes, and Django would otherwise fall back to a plain AppConfig."""
+
+    def ready(self) -> None:
+        spec = import_string(f"{self.name}.hooks.MODULE")
+        if spec.app != self.name or spec.name != self.label:
+            raise RegistryError(
+                f"{self.name}.hooks.MODULE names app {spec.app!r} / {spec.name!r}; "
+                f"its AppConfig is {self.name!r} / {self.label!r}."
+            )
+        register_module(spec)
+
+
+_modules: dict[str, ModuleSpec] = {}
+_roles: dict[str, RoleSpec] = {}
+_unit_kinds: dict[str, UnitKindSpec] = {}
+_tiles: list[tuple[str, CockpitTile]] = []
 _channels: dict[str, Channel] = {}
 _workflows: dict[str, WorkflowTemplate] = {}
 _nav_items: list[NavItem] = []
 # Labels of timeline events a module writes that are not workflow actions.
 _event_labels: dict[str, str | Promise] = {}
 # Modules add their demo data after core's demo city is built (`manage.py load_demo`).
-_demo_loaders: list[tuple[str, Callable[[Callable[[str], None]], None]]] = []
+_demo_loaders: list[tuple[str, Callable[[Callable[[str], None]], Any]]] = []
 # Long-running parts a module runs beside the web server in `manage.py serve` (an MQTT
 # consumer, the demo's camera simulator). Each starter reads its own settings and returns
 # None when it has nothing to run.
@@ -94,13 +274,13 @@ def channel(code: str) -> Channel:
         raise RegistryError(f"No channel {code!r} is registered.") from None
 
 
-def register_demo_loader(name: str, loader: Callable[[Callable[[str], None]], None]) -> None:
+def register_demo_loader(name: str, loader: Callable[[Callable[[str], None]], Any]) -> None:
     """`loader(log)` must be idempotent: running load_demo twice changes nothing."""
     if all(existing != name for existing, _ in _demo_loaders):
         _demo_loaders.append((name, loader))
 
 
-def demo_loaders() -> list[tuple[str, Callable[[Callable[[str], None]], None]]]:
+def demo_loaders() -> list[tuple[str, Callable[[Callable[[str], None]], Any]]]:
     return list(_demo_loaders)
 
 
@@ -138,3 +318,71 @@ def channels() -> list[Channel]:
 
 def workflows() -> list[WorkflowTemplate]:
     return list(_workflows.values())
+
+
+# --------------------------------------------------------------------------- modules
+
+
+def register_module(spec: ModuleSpec) -> None:
+    """Register everything the module declares. Registering the same spec again (a
+    second ready()) changes nothing; a different spec under the same name is refused."""
+    existing = _modules.get(spec.name)
+    if existing is not None:
+        if existing is not spec:
+            raise RegistryError(f"Module {spec.name!r} registered twice.")
+        return
+    for role in spec.roles:
+        if role.code in _roles and _roles[role.code] != role:
+            raise RegistryError(f"Role {role.code!r} registered twice.")
+        _roles[role.code] = role
+    for kind in spec.unit_kinds:
+        if kind.code in _unit_kinds and _unit_kinds[kind.code] != kind:
+            raise RegistryError(f"Unit kind {kind.code!r} registered twice.")
+        _unit_kinds[kind.code] = kind
+    for path in spec.workflows:
+        register_workflow(import_string(path))
+    for ch in spec.channels:
+        register_workflow_known(ch)
+        register_channel(ch)
+    for code, label in spec.event_labels:
+        register_event_label(code, label)
+    for item in spec.nav_items:
+        register_nav_item(item)
+    for tile in spec.cockpit_tiles:
+        _tiles.append((spec.name, tile))
+    if spec.demo_loader:
+        register_demo_loader(spec.name, import_string(spec.demo_loader))
+    for bg in spec.background:
+        register_background(bg.name, import_string(bg.starter))
+    _modules[spec.name] = spec
+
+
+def register_workflow_known(ch: Channel) -> None:
+    """A channel names a workflow that is registered (core's or its module's)."""
+    if ch.workflow not in _workflows:
+        raise RegistryError(f"Channel {ch.code!r} names unknown workflow {ch.workflow!r}.")
+
+
+def modules() -> list[ModuleSpec]:
+    """The enabled modules, in the order they were installed."""
+    return list(_modules.values())
+
+
+def module(name: str) -> ModuleSpec:
+    try:
+        return _modules[name]
+    except KeyError:
+        raise RegistryError(f"No module {name!r} is enabled.") from None
+
+
+def roles() -> list[RoleSpec]:
+    return list(_roles.values())
+
+
+def unit_kinds() -> list[UnitKindSpec]:
+    return list(_unit_kinds.values())
+
+
+def cockpit_tiles() -> list[tuple[str, CockpitTile]]:
+    """(module name, tile) of every enabled module, in order."""
+    return sorted(_tiles, key=lambda item: item[1].order)

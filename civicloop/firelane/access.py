@@ -15,9 +15,10 @@ from django.db.models import Q, QuerySet
 
 from civicloop.core.accounts.roles import Role
 from civicloop.core.units.selectors import user_standing
+from civicloop.firelane.hooks import OFFICER
 from civicloop.firelane.models import Site
 
-REVIEW_ROLES = frozenset({Role.OFFICER, Role.UNIT_LEADER})
+REVIEW_ROLES = frozenset({OFFICER.code, Role.UNIT_LEADER})
 
 
 @dataclass(frozen=True)

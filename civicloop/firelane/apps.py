@@ -1,13 +1,10 @@
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from civicloop.core.registry import ModuleAppConfig
 
-class FirelaneConfig(AppConfig):
+
+class FirelaneConfig(ModuleAppConfig):
     name = "civicloop.firelane"
     label = "firelane"
+    default = True
     verbose_name = _("生命通道")
-
-    def ready(self) -> None:
-        from civicloop.firelane import hooks
-
-        hooks.register()

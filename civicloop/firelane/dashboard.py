@@ -36,10 +36,15 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from civicloop.core.accounts.masking import mask_plate
-from civicloop.firelane.access import FirelaneScope
+from civicloop.core.cases.selectors import channel_figures
+from civicloop.core.registry import TileValue
+from civicloop.firelane.access import FirelaneScope, firelane_scope_for
+from civicloop.firelane.hooks import FIRELANE
 from civicloop.firelane.models import Camera, Notice, Site, Stay
+from civicloop.firelane.plates.normalize import plate_compact
 
 DAYS = 30  # the charts' window, today included
 REPEAT_MIN_STAYS = 2  # a plate with this many stays in the window is a repeat offender
@@ -47,15 +52,13 @@ REPEAT_TOP = 10
 LIVE_ROWS_MAX = 200  # the live table lists the longest stays first; the count is exact
 OFFLINE_ROWS_MAX = 20
 
-_PLATE_SEPARATORS = str.maketrans("", "", "·•・.- \u3000")
-
 
 def plate_mask(plate: str) -> str:
     """A plate as staff see it on the dashboard: province and city letter, the first and
     last character of the rest, stars between (浙J12345 → 浙J·1***5). Enough to tell
     cars apart on one lane, not enough to look the owner up. The same mask as the rest
     of the platform (core's `mask_plate`), after removing separators a camera may send."""
-    return mask_plate((plate or "").translate(_PLATE_SEPARATORS).upper())
+    return mask_plate(plate_compact(plate or ""))
 
 
 # --------------------------------------------------------------------------- scope
@@ -580,3 +583,15 @@ def dashboard_payload(
     if charts:
         payload.update(dashboard_charts(sites=sites, now=now))
     return payload
+
+
+def cockpit_figures(*, user: Any, now: datetime) -> list[TileValue]:
+    """The 生命通道 tile of the cockpit: the channel's figures over the cases the user
+    may see, and how many cameras of the user's sites are offline."""
+    figures = channel_figures(user=user, channel=FIRELANE.code, now=now)
+    health = cameras_health(sites=firelane_scope_for(user=user).sites(), now=now)
+    offline = health.total - health.online - health.disabled
+    return [
+        *figures,
+        TileValue(_("摄像机离线"), offline, "/firelane/dashboard/", alert=offline > 0),
+    ]

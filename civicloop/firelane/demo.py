@@ -15,7 +15,8 @@ from django.db import transaction
 from civicloop.core.accounts.roles import Role
 from civicloop.core.areas.models import Area
 from civicloop.core.demo import DemoLogin, demo_user_ensure
-from civicloop.core.units.models import Unit, UnitKind
+from civicloop.core.units.models import Unit
+from civicloop.firelane.hooks import OFFICER, PROPERTY
 from civicloop.firelane.models import Camera, Exemption, Lane, Site
 
 DEMO_WARN_AFTER_S = 60
@@ -94,6 +95,15 @@ DEMO_VEHICLES = (
     ("浙F359DZ", "02", "张伟", "13900000003"),
 )
 DEMO_FIRE_ENGINE = "浙J119XF"
+# The fire brigade's officer who reviews evidence (`/firelane/review/`).
+DEMO_OFFICER = DemoLogin(
+    "officer_fire",
+    "郑警官",
+    "13800000009",
+    OFFICER.code,
+    "dept-fire",
+    description="消防救援大队 执法人员",
+)
 
 
 def demo_sites_build(log: Callable[[str], None]) -> list[Site]:
@@ -101,11 +111,12 @@ def demo_sites_build(log: Callable[[str], None]) -> list[Site]:
     fire = Unit.objects.get(code="dept-fire")
     out = []
     with transaction.atomic():
+        demo_user_ensure(DEMO_OFFICER)
         for spec in DEMO_SITES:
             area = Area.objects.get(code=spec.area_code)
             unit, _ = Unit.objects.get_or_create(
                 code=spec.unit_code,
-                defaults={"name": spec.unit_name, "kind": UnitKind.PROPERTY, "area": area},
+                defaults={"name": spec.unit_name, "kind": PROPERTY.code, "area": area},
             )
             demo_user_ensure(spec.manager)
             site, created = Site.objects.get_or_create(

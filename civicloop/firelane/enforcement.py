@@ -32,8 +32,8 @@ from civicloop.core.accounts.masking import mask_plate
 from civicloop.core.attachments.models import Attachment
 from civicloop.core.cases.errors import CaseError
 from civicloop.core.cases.models import Case
-from civicloop.core.cases.notifications import STAFF_ROLES
-from civicloop.core.cases.services import case_submit, timeline_append, transition
+from civicloop.core.cases.notifications import staff_roles
+from civicloop.core.cases.services import CaseDraft, case_submit, timeline_append, transition
 from civicloop.core.outbox.services import OutboxDraft
 from civicloop.core.units.selectors import unit_staff_dingtalk_ids
 from civicloop.firelane.models import Camera, Owner, Sighting, Stay
@@ -57,7 +57,7 @@ def _dingtalk(
 ) -> list[OutboxDraft]:
     from civicloop.core.units.models import Unit
 
-    userids = unit_staff_dingtalk_ids(unit=Unit.objects.get(pk=unit_id), roles=STAFF_ROLES)
+    userids = unit_staff_dingtalk_ids(unit=Unit.objects.get(pk=unit_id), roles=staff_roles())
     if not userids:
         return []
     return [
@@ -92,23 +92,25 @@ def stay_warn(*, stay_id: int, now: datetime | None = None) -> bool:
             return False
         masked = mask_plate(stay.plate)
         case = case_submit(
-            channel="firelane",
-            title=_("%(plate)s 占用%(site)s消防车通道") % {"plate": masked, "site": site.name},
-            body=_("%(plate)s 于 %(start)s 起停放在%(site)s%(lane)s，已超过 %(minutes)s 分钟。")
-            % {
-                "plate": masked,
-                "start": timezone.localtime(stay.started_at).strftime("%Y-%m-%d %H:%M:%S"),
-                "site": site.name,
-                "lane": stay.lane.name,
-                "minutes": _minutes(stay),
-            },
-            category="fire_lane",
-            area=site.area,
-            address=site.address,
-            owner_unit=site.enforcement_unit,
-            source="camera",
-            submission_key=f"firelane-stay-{stay.pk}",
-            data={"stay": stay.pk, "site": site.code, "lane": stay.lane.name},
+            draft=CaseDraft(
+                channel="firelane",
+                title=_("%(plate)s 占用%(site)s消防车通道") % {"plate": masked, "site": site.name},
+                body=_("%(plate)s 于 %(start)s 起停放在%(site)s%(lane)s，已超过 %(minutes)s 分钟。")
+                % {
+                    "plate": masked,
+                    "start": timezone.localtime(stay.started_at).strftime("%Y-%m-%d %H:%M:%S"),
+                    "site": site.name,
+                    "lane": stay.lane.name,
+                    "minutes": _minutes(stay),
+                },
+                category="fire_lane",
+                area=site.area,
+                address=site.address,
+                owner_unit=site.enforcement_unit,
+                source="camera",
+                submission_key=f"firelane-stay-{stay.pk}",
+                data={"stay": stay.pk, "site": site.code, "lane": stay.lane.name},
+            ),
             now=now,
         )
         Owner.objects.update_or_create(
@@ -292,9 +294,9 @@ def stay_evidence(*, stay_id: int, now: datetime | None = None) -> bool:
         case = Case.objects.get(firelane_stay=stay)
         if case.state == WARNED:
             transition(
-                case,
-                "evidence",
-                None,
+                case=case,
+                action="evidence",
+                actor=None,
                 attachments=attachments,
                 data={"evidence": evidence},
                 via=VIA,
@@ -338,9 +340,9 @@ def stay_moved_close(*, stay_id: int, now: datetime | None = None) -> bool:
         return False
     try:
         transition(
-            case,
-            "moved",
-            None,
+            case=case,
+            action="moved",
+            actor=None,
             data={"ended_at": stay.ended_at.isoformat() if stay.ended_at else None},
             via=VIA,
             idempotency_key=f"firelane-moved-{stay.pk}",

@@ -1,5 +1,6 @@
-"""What the 生命通道 module registers with core: its channel, its workflow template,
-its pages in the shell's top bar and its demo data."""
+"""What the 生命通道 module declares to core (the module contract, `MODULE`).
+
+Read while settings load: nothing here imports models at import time."""
 
 from __future__ import annotations
 
@@ -7,15 +8,28 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from civicloop.core import registry
-from civicloop.core.registry import Channel, NavItem
-from civicloop.firelane.workflow import FIRELANE_FLOW
+from civicloop.core.registry import (
+    Background,
+    Channel,
+    CockpitTile,
+    ModuleSpec,
+    NavItem,
+    PeriodicTask,
+    RoleSpec,
+    Setting,
+    UnitKindSpec,
+)
+
+# The role of the fire brigade's officers who review evidence and issue notices, and the
+# kind of unit that manages a site (a property company).
+OFFICER = RoleSpec("officer", _("执法人员"))
+PROPERTY = UnitKindSpec("property", _("物业/管理单位"))
 
 FIRELANE = Channel(
     code="firelane",
     name=_("生命通道"),
     number_prefix="XF",
-    workflow=FIRELANE_FLOW.code,
+    workflow="firelane",
     description=_("消防车通道占用的非现场执法：摄像机发现、短信提醒、证据审核、告知单和网上缴款。"),
     keywords=("生命通道", "消防车通道", "非现场执法"),
     owner_unit_kinds=("department",),
@@ -53,30 +67,103 @@ def _sees_dashboard(user: Any) -> bool:
     return (
         _is_officer(user)
         or bool(standing.area_paths)
-        or bool(standing.unit_ids_of_kind("property"))
+        or bool(standing.unit_ids_of_kind(PROPERTY.code))
     )
 
 
-def register() -> None:
-    registry.register_workflow(FIRELANE_FLOW)
-    registry.register_channel(FIRELANE)
-    registry.register_event_label("firelane_warning", _("短信提醒车主"))
-    registry.register_event_label("firelane_evidence", _("证据包"))
-    registry.register_event_label("firelane_notice", _("告知单"))
-    registry.register_nav_item(NavItem(_("执法审核"), "/firelane/review/", _is_officer, order=30))
-    registry.register_nav_item(
-        NavItem(_("生命通道"), "/firelane/dashboard/", _sees_dashboard, order=31)
-    )
+SETTINGS = (
+    # Camera intake: ISAPI push, Frigate over MQTT, the JSON API.
+    Setting("MQTT_URL", "", doc="MQTT broker of the Frigate consumer; empty: no consumer."),
+    Setting("FRIGATE_EVENTS_TOPIC", "frigate/events"),
+    Setting(
+        "FRIGATE_API_URL", "", doc="Frigate's HTTP API (snapshots); empty: store without images."
+    ),
+    Setting("FRIGATE_SNAPSHOT_TIMEOUT_S", 2.0, "float"),
+    Setting("FRIGATE_VEHICLE_LABELS", ["car"], "list"),
+    # A fixed client id with a persistent session: the broker keeps QoS 1 messages while
+    # the consumer is down.
+    Setting("FIRELANE_MQTT_CLIENT_ID", "civicloop-firelane-intake"),
+    Setting("FIRELANE_MQTT_BATCH", 500, "int"),
+    Setting("FIRELANE_INTAKE_MAX_BYTES", 4 * 1024 * 1024, "int"),
+    Setting("FIRELANE_MAX_FUTURE_S", 300, "int"),
+    # A stay older than two days can no longer be enforced.
+    Setting("FIRELANE_MAX_LATE_S", 2 * 24 * 3600, "int"),
+    Setting("FIRELANE_CLOCK_SKEW_S", 180, "int"),
+    # A camera's online mark is written at most this often (a hot row otherwise).
+    Setting("FIRELANE_LAST_SEEN_EVERY_S", 10, "int"),
+    # Payments: "fake" is the loopback Alipay stand-in; production takes Alipay only.
+    Setting(
+        "PAYMENT_PROVIDER", "fake", production_default="alipay", production_choices=("alipay",)
+    ),
+    Setting("ALIPAY_GATEWAY", "https://openapi.alipay.com/gateway.do"),
+    Setting("ALIPAY_APP_ID", "", required_in_production=True),
+    Setting("ALIPAY_APP_PRIVATE_KEY", "", required_in_production=True),
+    Setting("ALIPAY_PUBLIC_KEY", "", required_in_production=True),
+    Setting("ALIPAY_TIMEOUT_SECONDS", 10.0, "float"),
+    Setting("PAYMENT_FAKE_URL", "http://127.0.0.1:8765"),
+    Setting(
+        "PAYMENT_FAKE_KEYS_FILE",
+        lambda s: str(s["VAR_DIR"] / "payment-fake-keys.json"),
+        doc="Development keys of the fake provider.",
+    ),
+    # Vehicle registry: the local mirror first, then the provincial interface when set.
+    Setting("VEHICLE_REGISTRY_URL", ""),
+    Setting("VEHICLE_REGISTRY_APP_KEY", ""),
+    Setting("VEHICLE_REGISTRY_SECRET", ""),
+    Setting("VEHICLE_REGISTRY_CONNECT_TIMEOUT", 2.0, "float"),
+    Setting("VEHICLE_REGISTRY_READ_TIMEOUT", 5.0, "float"),
+    Setting("VEHICLE_REGISTRY_RETRIES", 2, "int"),
+    Setting("VEHICLE_REGISTRY_BACKOFF_SECONDS", 0.2, "float"),
+    Setting("VEHICLE_REGISTRY_BREAKER_FAILURES", 5, "int"),
+    Setting("VEHICLE_REGISTRY_BREAKER_RESET_SECONDS", 60.0, "float"),
+    # The fine an approval proposes, in fen (消防法 第六十条: at most ¥500 for a person).
+    Setting("FIRELANE_FINE_DEFAULT_FEN", 20000, "int"),
+    Setting("FIRELANE_LINK_TTL_DAYS", 30, "int"),
+    # The fixed link prefix filed with the notice SMS template (the token follows it).
+    Setting("SMS_LINK_PREFIX", lambda s: f"{s['SITE_URL']}/n/"),
+    # The demo's stand-ins (`make run`); never in production.
+    Setting("FIRELANE_SIMULATOR", False, "bool", production_value=False),
+    Setting("PAYMENT_FAKE_SERVE", False, "bool", production_value=False),
+)
 
-    from civicloop.firelane.demo import demo_firelane_load
+MODULE = ModuleSpec(
+    name="firelane",
+    label=_("生命通道"),
+    app="civicloop.firelane",
+    description=_("消防车通道占用的非现场执法"),
+    channels=(FIRELANE,),
+    workflows=("civicloop.firelane.workflow.FIRELANE_FLOW",),
+    urls="civicloop.firelane.urls",
+    api_router="civicloop.firelane.api.router",
+    api_prefix="firelane",
+    periodic_tasks=(
+        PeriodicTask("firelane-sweep", "civicloop.firelane.tasks.firelane_sweep", 15.0),
+    ),
+    settings=SETTINGS,
+    roles=(OFFICER,),
+    unit_kinds=(PROPERTY,),
+    nav_items=(
+        NavItem(_("执法审核"), "/firelane/review/", _is_officer, order=30),
+        NavItem(_("生命通道"), "/firelane/dashboard/", _sees_dashboard, order=31),
+    ),
+    cockpit_tiles=(
+        CockpitTile("firelane", _("生命通道"), "civicloop.firelane.dashboard.cockpit_figures"),
+    ),
+    event_labels=(
+        ("firelane_warning", _("短信提醒车主")),
+        ("firelane_evidence", _("证据包")),
+        ("firelane_notice", _("告知单")),
+    ),
+    demo_loader="civicloop.firelane.demo.demo_firelane_load",
+    background=(
+        Background("firelane MQTT intake", "civicloop.firelane.hooks.mqtt_start"),
+        Background("firelane camera simulator", "civicloop.firelane.simulator.simulator_start"),
+        Background("fake payment provider", "civicloop.firelane.hooks.payment_fake_start"),
+    ),
+)
 
-    registry.register_demo_loader("firelane", demo_firelane_load)
-    registry.register_background("firelane MQTT intake", _mqtt_start)
-    registry.register_background("firelane camera simulator", _simulator_start)
-    registry.register_background("fake payment provider", _payment_fake_start)
 
-
-def _mqtt_start() -> Any:
+def mqtt_start() -> Any:
     from django.conf import settings
 
     from civicloop.firelane.intake.mqtt import mqtt_consumer_start
@@ -84,13 +171,7 @@ def _mqtt_start() -> Any:
     return mqtt_consumer_start(url=settings.MQTT_URL) if settings.MQTT_URL else None
 
 
-def _simulator_start() -> Any:
-    from civicloop.firelane.simulator import simulator_start
-
-    return simulator_start()
-
-
-def _payment_fake_start() -> Any:
+def payment_fake_start() -> Any:
     """The demo's stand-in for Alipay, served beside the platform (PAYMENT_FAKE_SERVE)."""
     import urllib.parse
 

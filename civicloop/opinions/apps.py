@@ -1,13 +1,10 @@
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from civicloop.core.registry import ModuleAppConfig
 
-class OpinionsConfig(AppConfig):
+
+class OpinionsConfig(ModuleAppConfig):
     name = "civicloop.opinions"
     label = "opinions"
+    default = True
     verbose_name = _("民意直达")
-
-    def ready(self) -> None:
-        from civicloop.opinions import hooks
-
-        hooks.register()

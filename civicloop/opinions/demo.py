@@ -9,14 +9,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
 
 from civicloop.core.accounts.models import User
+from civicloop.core.accounts.roles import Role
 from civicloop.core.areas.models import Area
+from civicloop.core.cases.models import Case
+from civicloop.core.cases.services import CaseDraft, case_submit, transition
+from civicloop.core.demo import DemoLogin, demo_logins_ensure
 from civicloop.core.units.models import Unit
+from civicloop.core.units.services import units_import_csv
 from civicloop.opinions.codes import code_issue
+from civicloop.opinions.hooks import DEPUTY, OPINION
 from civicloop.opinions.models import Code, Deputy, DeputyLevel, DutyDay, Station
 
 WEEKDAYS_HOURS = "周一至周五 8:30-11:30，14:00-17:30"
@@ -228,6 +235,7 @@ LEVEL_TITLES = {
     DeputyLevel.WENLING: "温岭市人大代表",
     DeputyLevel.TOWN: "镇人大代表",
 }
+STATIONS_CSV = Path(__file__).resolve().parent / "data" / "wenling_stations.csv"
 WANG_USERNAME = "deputy_wang"
 WANG_STATION_TOWN = "331081100"
 
@@ -398,3 +406,129 @@ def demo_directory_load(log: Callable[[str], None] = lambda _m: None) -> None:
         "opinions directory: "
         + ", ".join(f"{count} {what} created" for what, count in created.items())
     )
+
+
+DEMO_LOGINS = (
+    DemoLogin(
+        "station_zeguo",
+        "林站长",
+        "13800000003",
+        Role.HANDLER,
+        "station-331081100",
+        description="泽国镇人大代表联络站 工作人员",
+    ),
+    DemoLogin(
+        WANG_USERNAME,
+        "王建国",
+        "13800000004",
+        DEPUTY.code,
+        "station-331081100",
+        description="人大代表（泽国镇联络站）",
+    ),
+)
+
+
+DEMO_OPINIONS = (
+    (
+        "泽国镇",
+        "road",
+        "牧屿村路口缺少红绿灯",
+        "牧屿村村口路口车流量大，早晚高峰经常堵车，希望增设红绿灯。",
+        "submitted",
+    ),
+    (
+        "泽国镇",
+        "environment",
+        "山北村河道垃圾多",
+        "山北村河道漂浮垃圾较多，夏天有异味，请尽快清理。",
+        "accepted",
+    ),
+    (
+        "泽国镇",
+        "housing",
+        "老旧小区楼道灯不亮",
+        "泽国社区3幢楼道灯坏了一个多月，老人夜间上下楼不安全。",
+        "dispatched",
+    ),
+    (
+        "泽国镇",
+        "safety",
+        "菜市场消防通道被占用",
+        "菜市场东侧消防通道长期停放三轮车，存在安全隐患。",
+        "handling",
+    ),
+    (
+        "泽国镇",
+        "education",
+        "幼儿园接送时段拥堵",
+        "镇中心幼儿园门口接送时段拥堵严重，建议错峰放学。",
+        "result_submitted",
+    ),
+    (
+        "泽国镇",
+        "other",
+        "建议增设公交站台",
+        "泽国社区到市区的公交站台没有遮雨棚，建议加装。",
+        "closed",
+    ),
+)
+
+
+def demo_opinions_load(log: Callable[[str], None]) -> list[DemoLogin]:
+    """The liaison stations (units), their logins, the stations, deputies, duty days and
+    codes of every town (first), then a handful of opinions at every stage of the loop,
+    submitted to the 泽国镇 station. Returns the demo logins."""
+    with STATIONS_CSV.open(encoding="utf-8") as f:
+        report = units_import_csv(stream=f)
+    log(f"stations (units): {report.created} created, {report.unchanged + report.updated} present")
+    logins = demo_logins_ensure(DEMO_LOGINS)
+    demo_directory_load(log)
+    if Case.objects.filter(channel=OPINION.code, source="demo").exists():
+        log("opinions already present")
+        return logins
+    station = Unit.objects.get(code="station-331081100")
+    town = Unit.objects.get(code="town-331081100")
+    deputy = User.objects.get(username="deputy_wang")
+    handler = User.objects.get(username="handler_zeguo")
+    start = timezone.now() - timedelta(days=3)
+    for i, (area_name, category, title, body, state) in enumerate(DEMO_OPINIONS):
+        area = Area.objects.get(name=area_name)
+        case = case_submit(
+            draft=CaseDraft(
+                channel=OPINION.code,
+                title=title,
+                body=body,
+                category=category,
+                area=area,
+                contact_name="陈群众",
+                contact_phone=f"1390000{i:04d}",
+                owner_unit=station,
+                source="demo",
+            ),
+            now=start,
+        )
+        steps = {
+            "submitted": [],
+            "accepted": ["accept"],
+            "dispatched": ["accept", "dispatch"],
+            "handling": ["accept", "dispatch", "claim"],
+            "result_submitted": ["accept", "dispatch", "claim", "submit_result"],
+            "closed": ["accept", "dispatch", "claim", "submit_result", "rate"],
+        }[state]
+        for action in steps:
+            actor = handler if action in ("claim", "submit_result") else deputy
+            transition(
+                case=case,
+                action=action,
+                actor=actor,
+                unit=town if action == "dispatch" else None,
+                grade="town" if action == "dispatch" else "",
+                note={
+                    "submit_result": "已安排人员现场处理，问题已解决。",
+                    "rate": "处理及时。",
+                }.get(action, ""),
+                rating="satisfied" if action == "rate" else "",
+                now=start + timedelta(hours=1),
+            )
+    log(f"opinions: {len(DEMO_OPINIONS)} created")
+    return logins

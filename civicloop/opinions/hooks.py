@@ -1,17 +1,29 @@
-"""What the 民意 module registers with core: its channel on the generic closed loop and
-its demo data."""
+"""What the 民意 module declares to core (the module contract, `MODULE`): its channel on
+the generic closed loop, the deputies' role, the liaison stations' unit kind, its pages,
+settings and demo data.
+
+Read while settings load: nothing here imports models at import time."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from civicloop.core import registry
-from civicloop.core.registry import Channel, NavItem
+from civicloop.core.registry import (
+    Channel,
+    CockpitTile,
+    Intake,
+    ModuleSpec,
+    NavItem,
+    RoleSpec,
+    Setting,
+    UnitKindSpec,
+)
+
+# A people's congress deputy acts for the liaison station they belong to.
+DEPUTY = RoleSpec("deputy", _("人大代表"))
+STATION = UnitKindSpec("station", _("代表联络站"))
 
 OPINION = Channel(
     code="opinion",
@@ -29,7 +41,7 @@ OPINION = Channel(
         ("market", _("市场监管")),
         ("other", _("其他")),
     ),
-    open311=True,
+    intakes=frozenset({Intake.MODULE, Intake.API, Intake.OPEN311}),
     open311_group=_("人大代表"),
     keywords=("民意", "人大代表", "联络站"),
     owner_unit_kinds=("station", "town_office"),
@@ -48,115 +60,28 @@ def _has_stats(user: Any) -> bool:
     return stats_scope_for(user=user) is not None
 
 
-def register() -> None:
-    registry.register_channel(OPINION)
-    registry.register_event_label("citizen_rating", _("群众评价"))
-    registry.register_event_label("follow_up", _("回访"))
-    registry.register_nav_item(NavItem(_("民意信箱"), "/deputy/inbox/", _has_inbox, order=10))
-    registry.register_nav_item(NavItem(_("民意统计"), "/opinions/stats/", _has_stats, order=20))
-    registry.register_demo_loader("opinions", demo_opinions_load)
-
-
-DEMO_OPINIONS = (
-    (
-        "泽国镇",
-        "road",
-        "牧屿村路口缺少红绿灯",
-        "牧屿村村口路口车流量大，早晚高峰经常堵车，希望增设红绿灯。",
-        "submitted",
+MODULE = ModuleSpec(
+    name="opinions",
+    label=_("民意直达"),
+    app="civicloop.opinions",
+    description=_("人大代表码、联络站码和民意处理闭环"),
+    channels=(OPINION,),
+    urls="civicloop.opinions.urls",
+    api_router="civicloop.opinions.api.router",
+    settings=(
+        # A spam brake on the code pages: submissions per phone and per client per hour.
+        Setting("OPINION_SUBMISSIONS_PER_PHONE_PER_HOUR", 5, "int"),
+        Setting("OPINION_SUBMISSIONS_PER_IP_PER_HOUR", 20, "int"),
     ),
-    (
-        "泽国镇",
-        "environment",
-        "山北村河道垃圾多",
-        "山北村河道漂浮垃圾较多，夏天有异味，请尽快清理。",
-        "accepted",
+    roles=(DEPUTY,),
+    unit_kinds=(STATION,),
+    nav_items=(
+        NavItem(_("民意信箱"), "/deputy/inbox/", _has_inbox, order=10),
+        NavItem(_("民意统计"), "/opinions/stats/", _has_stats, order=20),
     ),
-    (
-        "泽国镇",
-        "housing",
-        "老旧小区楼道灯不亮",
-        "泽国社区3幢楼道灯坏了一个多月，老人夜间上下楼不安全。",
-        "dispatched",
+    cockpit_tiles=(
+        CockpitTile("opinions", _("民意直达"), "civicloop.opinions.selectors.cockpit_figures"),
     ),
-    (
-        "泽国镇",
-        "safety",
-        "菜市场消防通道被占用",
-        "菜市场东侧消防通道长期停放三轮车，存在安全隐患。",
-        "handling",
-    ),
-    (
-        "泽国镇",
-        "education",
-        "幼儿园接送时段拥堵",
-        "镇中心幼儿园门口接送时段拥堵严重，建议错峰放学。",
-        "result_submitted",
-    ),
-    (
-        "泽国镇",
-        "other",
-        "建议增设公交站台",
-        "泽国社区到市区的公交站台没有遮雨棚，建议加装。",
-        "closed",
-    ),
+    event_labels=(("citizen_rating", _("群众评价")), ("follow_up", _("回访"))),
+    demo_loader="civicloop.opinions.demo.demo_opinions_load",
 )
-
-
-def demo_opinions_load(log: Callable[[str], None]) -> None:
-    """The stations, deputies, duty days and codes of every town (first), then a handful
-    of opinions at every stage of the loop, submitted to the 泽国镇 station."""
-    from civicloop.core.accounts.models import User
-    from civicloop.core.areas.models import Area
-    from civicloop.core.cases.models import Case
-    from civicloop.core.cases.services import case_submit, transition
-    from civicloop.core.units.models import Unit
-    from civicloop.opinions.demo import demo_directory_load
-
-    demo_directory_load(log)
-    if Case.objects.filter(channel=OPINION.code, source="demo").exists():
-        log("opinions already present")
-        return
-    station = Unit.objects.get(code="station-331081100")
-    town = Unit.objects.get(code="town-331081100")
-    deputy = User.objects.get(username="deputy_wang")
-    handler = User.objects.get(username="handler_zeguo")
-    start = timezone.now() - timedelta(days=3)
-    for i, (area_name, category, title, body, state) in enumerate(DEMO_OPINIONS):
-        area = Area.objects.get(name=area_name)
-        case = case_submit(
-            channel=OPINION.code,
-            title=title,
-            body=body,
-            category=category,
-            area=area,
-            contact_name="陈群众",
-            contact_phone=f"1390000{i:04d}",
-            owner_unit=station,
-            source="demo",
-            now=start,
-        )
-        steps = {
-            "submitted": [],
-            "accepted": ["accept"],
-            "dispatched": ["accept", "dispatch"],
-            "handling": ["accept", "dispatch", "claim"],
-            "result_submitted": ["accept", "dispatch", "claim", "submit_result"],
-            "closed": ["accept", "dispatch", "claim", "submit_result", "rate"],
-        }[state]
-        for action in steps:
-            actor = handler if action in ("claim", "submit_result") else deputy
-            transition(
-                case,
-                action,
-                actor,
-                unit=town if action == "dispatch" else None,
-                grade="town" if action == "dispatch" else "",
-                note={
-                    "submit_result": "已安排人员现场处理，问题已解决。",
-                    "rate": "处理及时。",
-                }.get(action, ""),
-                rating="satisfied" if action == "rate" else "",
-                now=start + timedelta(hours=1),
-            )
-    log(f"opinions: {len(DEMO_OPINIONS)} created")

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from civicloop.core.areas.models import Area
+from civicloop.core.cases.selectors import channel_figures
+from civicloop.core.registry import TileValue
+from civicloop.opinions.hooks import OPINION
 from civicloop.opinions.models import Code, Deputy, DeputyLevel, DutyDay, Station
 
 DUTY_DAYS_AHEAD = 28
@@ -147,3 +151,9 @@ def holder_active_code(holder: Deputy | Station) -> Code | None:
     if codes is not None:
         return codes[0] if codes else None
     return holder.codes.filter(revoked_at__isnull=True).order_by("-issued_at").first()
+
+
+def cockpit_figures(*, user: Any, now: datetime) -> list[TileValue]:
+    """The 民意 tile of the cockpit: the channel's figures over the opinions the user
+    may see (a town's leader sees the town's, the city's leader the whole city's)."""
+    return channel_figures(user=user, channel=OPINION.code, now=now)

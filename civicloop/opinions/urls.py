@@ -1,12 +1,13 @@
-"""URLs of the 民意 loop's write side (the public directory and codes are in the
-read side's URLconf)."""
+"""Every URL of 民意; the project includes this file at the root (ModuleSpec.urls).
 
-from django.urls import path
+The public directory and codes are in `public_urls` (namespace `opinions_public`); the
+loop's write side is here (namespace `opinions`)."""
+
+from django.urls import URLPattern, URLResolver, include, path
 
 from civicloop.opinions import views
 
-app_name = "opinions"
-urlpatterns = [
+write_patterns = [
     path("q/<slug:slug>/submit/", views.opinion_submit_view, name="submit"),
     path("q/<slug:slug>/submit/code/", views.opinion_code_send_view, name="code_send"),
     path("opinions/submitted/<str:number>/", views.opinion_submitted_view, name="submitted"),
@@ -16,4 +17,9 @@ urlpatterns = [
     path("deputy/inbox/<str:number>/", views.inbox_case, name="inbox_case"),
     path("deputy/inbox/<str:number>/act/<slug:action>/", views.inbox_act, name="inbox_act"),
     path("opinions/stats/", views.stats_view, name="stats"),
+]
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", include("civicloop.opinions.public_urls")),
+    path("", include((write_patterns, "opinions"))),
 ]

@@ -7,20 +7,25 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from civicloop.core.accounts.roles import Role
+from civicloop.core import registry
+from civicloop.core.accounts.roles import Role, role_choices
 
 # Office hours of most Wenling government offices; a unit may set its own.
 DEFAULT_OFFICE_HOURS = [["08:30", "12:00"], ["14:00", "17:30"]]
 
 
 class UnitKind(models.TextChoices):
+    """Core's kinds of unit; modules add theirs (代表联络站, 物业 ...) in their ModuleSpec."""
+
     DEPARTMENT = "department", _("市级部门")
     TOWN_OFFICE = "town_office", _("镇（街道）")
     VILLAGE_COMMITTEE = "village_committee", _("村（居）委会")
     GRID = "grid", _("网格")
-    STATION = "station", _("代表联络站")
-    STUDIO = "studio", _("委员工作室")
-    PROPERTY = "property", _("物业/管理单位")
+
+
+def unit_kind_choices() -> list[tuple[str, str]]:
+    """Core's kinds and those of the enabled modules, in that order."""
+    return [*UnitKind.choices, *((k.code, str(k.label)) for k in registry.unit_kinds())]
 
 
 class Unit(models.Model):
@@ -28,7 +33,7 @@ class Unit(models.Model):
 
     code = models.CharField(_("编码"), max_length=64, unique=True)
     name = models.CharField(_("名称"), max_length=100)
-    kind = models.CharField(_("类型"), max_length=20, choices=UnitKind.choices)
+    kind = models.CharField(_("类型"), max_length=20, choices=unit_kind_choices)
     area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="units")
     supervisor = models.ForeignKey(
         "self",
@@ -66,7 +71,7 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
+    role = models.CharField(_("角色"), max_length=20, choices=role_choices)
 
     class Meta:
         verbose_name = _("单位人员")
@@ -86,7 +91,7 @@ class AreaGrant(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="area_grants"
     )
     area = models.ForeignKey("areas.Area", on_delete=models.CASCADE, related_name="+")
-    role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.LEADER)
+    role = models.CharField(_("角色"), max_length=20, choices=role_choices, default=Role.LEADER)
 
     class Meta:
         verbose_name = _("区域授权")

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from civicloop.core.areas.models import Area
 from civicloop.core.areas.services import ImportFailed, ImportReport, read_csv_rows
-from civicloop.core.units.models import Unit, UnitKind
+from civicloop.core.units.models import Unit, unit_kind_choices
 
 UNIT_COLUMNS = ("code", "name", "kind", "area_code", "supervisor_code")
 
@@ -26,7 +26,7 @@ def units_import_csv(*, stream: TextIO) -> ImportReport:
             errors.append(f"第{line}行：编码和名称不能为空")
         elif row["code"] in seen:
             errors.append(f"第{line}行：编码 {row['code']} 重复")
-        elif row["kind"] not in UnitKind.values:
+        elif row["kind"] not in dict(unit_kind_choices()):
             errors.append(f"第{line}行：未知单位类型 {row['kind']!r}")
         elif row["area_code"] not in areas:
             errors.append(f"第{line}行：区域编码 {row['area_code']} 不存在（请先导入区域）")

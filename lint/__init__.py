@@ -1,0 +1,1 @@
+"""Development checks that run in `make test` (not part of the product)."""
