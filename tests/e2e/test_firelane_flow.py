@@ -5,7 +5,6 @@ opens the SMS link on a phone → pays through the fake provider → the case cl
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -15,8 +14,15 @@ import pytest
 from django.utils import timezone
 
 from tests.e2e.conftest import DESKTOP, PHONE, SHOTS
+from tests.waiting import wait_until
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# needs_modules: uses the firelane module's channel, units or pages (collected only
+# when it is enabled).
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.needs_modules("firelane"),
+]
 
 PLATE = "浙FEQ635"  # the car in civicloop/firelane/demo_images/hyperlpr_scene_0014.jpg
 OWNER_PHONE = "13900000001"
@@ -137,9 +143,7 @@ def test_a_parked_car_ends_in_a_paid_notice(
     owner.wait_for_url(f"{live_server.url}/n/**")
     # The provider's notify and the owner's return race; the test database (SQLite in
     # memory, shared cache) locks whole tables meanwhile, so look once the notify is in.
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and Case.objects.get(pk=case.pk).state != "paid":
-        time.sleep(0.2)
+    wait_until(lambda: Case.objects.get(pk=case.pk).state == "paid", timeout=15, interval=0.2)
     owner.goto(link)
     owner.wait_for_selector("text=已缴款")
     owner.screenshot(path=str(SHOTS / "44-firelane-paid-phone.png"), full_page=True)

@@ -23,6 +23,7 @@ from tests.firelane.intake_fixtures import (
     intake_site_camera,
     scene_jpeg,
 )
+from tests.waiting import mqtt_subscribed, wait_until
 
 BROKER = "mqtt://127.0.0.1:1883"
 CAMERA = "fire_lane_north"
@@ -92,9 +93,10 @@ def intake_consumer(
         consumer = MqttConsumer(
             url=intake_broker, topic=intake_topic, client_id=client_id, batch_size=50
         )
+        subscribed = mqtt_subscribed(consumer)
         consumer.start()
         assert consumer.connected.wait(5), "consumer did not connect"
-        time.sleep(0.2)  # the SUBACK
+        assert subscribed.wait(5), "the broker did not acknowledge the subscription"
         started.append(consumer)
         return consumer
 
@@ -119,12 +121,7 @@ def publish(topic: str, *payloads: bytes) -> None:
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
+    assert wait_until(condition, timeout=timeout), "condition not met in time"
 
 
 def test_events_become_sightings_and_a_replay_stays_one_row(

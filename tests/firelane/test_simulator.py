@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import socket
-import time
 import uuid
 from typing import Any
 
@@ -23,6 +22,7 @@ from civicloop.firelane.simulator import (
     picture_load,
 )
 from tests.conftest import require_service
+from tests.waiting import mqtt_subscribed, wait_until
 
 BROKER = "mqtt://127.0.0.1:1883"
 
@@ -86,9 +86,10 @@ def test_the_simulator_drives_both_intakes(live_server: Any, settings: Any) -> N
     settings.FRIGATE_API_URL = f"http://127.0.0.1:{port}"
     client_id = f"civicloop-test-{uuid.uuid4().hex[:10]}"
     consumer = MqttConsumer(url=BROKER, topic=topic, client_id=client_id, batch_size=50)
+    subscribed = mqtt_subscribed(consumer)
     consumer.start()
     assert consumer.connected.wait(5)
-    time.sleep(0.2)
+    assert subscribed.wait(5)
     hik = next(c for c in DEMO_SCENARIO if c.vendor == "hikvision")
     frigate = next(c for c in DEMO_SCENARIO if c.vendor == "frigate")
     scenario = (
@@ -106,12 +107,11 @@ def test_the_simulator_drives_both_intakes(live_server: Any, settings: Any) -> N
     )
     try:
         simulator.run()  # in this thread: one short cycle
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            sources = set(Sighting.objects.values_list("source", flat=True))
-            if {"isapi", "mqtt"} <= sources:
-                break
-            time.sleep(0.2)
+        wait_until(
+            lambda: {"isapi", "mqtt"} <= set(Sighting.objects.values_list("source", flat=True)),
+            timeout=15,
+            interval=0.2,
+        )
     finally:
         simulator.stop()
         consumer.stop()

@@ -402,7 +402,7 @@ def test_breaker_opens_on_outage_fails_fast_and_recovers(
     assert provincial.requests == []
 
     # And after the reset timeout a trial call goes through and closes it
-    time.sleep(0.6)
+    time.sleep(0.6)  # the breaker's 0.5 s reset timeout must pass: nothing to wait on
     assert owner_lookup(plate="浙J12345", color="blue").found
     assert owner_lookup(plate="浙J12345", color="blue").found
 

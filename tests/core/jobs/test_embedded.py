@@ -13,6 +13,7 @@ from civicloop.core import jobs
 from civicloop.core.jobs import dispatch, embedded
 from civicloop.core.outbox.models import OutboxMessage
 from civicloop.core.outbox.services import outbox_enqueue
+from tests.waiting import wait_until
 
 Status = OutboxMessage.Status
 calls: list[tuple[object, ...]] = []
@@ -30,12 +31,7 @@ def explode(*args: object) -> None:
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
+    return wait_until(predicate, timeout=timeout)
 
 
 @pytest.fixture(autouse=True)
@@ -80,7 +76,7 @@ def test_run_after_commit_waits_for_commit(worker_factory):
     worker_factory(schedule={})
     with transaction.atomic():
         jobs.run_after_commit(f"{__name__}.record", "committed")
-        time.sleep(0.3)
+        time.sleep(0.3)  # a window in which nothing may run: only time passing shows that
         assert calls == []
     assert ran.wait(5)
     assert calls == [("committed",)]
@@ -89,7 +85,7 @@ def test_run_after_commit_waits_for_commit(worker_factory):
     with pytest.raises(ZeroDivisionError), transaction.atomic():
         jobs.run_after_commit(f"{__name__}.record", "rolled back")
         1 / 0  # noqa: B018
-    time.sleep(0.3)
+    time.sleep(0.3)  # time for a wrongly scheduled job to run, were there one
     assert calls == [("committed",)]
 
 
@@ -179,7 +175,7 @@ def test_embedded_worker_delivers_after_commit_and_sweeps(worker_factory, settin
     )
     with transaction.atomic():
         outbox_enqueue(kind="webhook", payload={}, idempotency_key="hinted")
-        time.sleep(0.3)
+        time.sleep(0.3)  # a window in which nothing may be delivered before the commit
         assert delivered == []
     assert wait_for(lambda: OutboxMessage.objects.filter(status=Status.SENT).count() == 1)
     assert delivered == ["hinted"]

@@ -24,6 +24,7 @@ from civicloop.core.outbox.models import OutboxMessage
 from civicloop.core.outbox.services import outbox_enqueue
 from civicloop.notify.fakes import FakeWebhookReceiver
 from tests.conftest import ROOT, require_service
+from tests.waiting import wait_until
 
 Status = OutboxMessage.Status
 MESSAGES = 30
@@ -32,12 +33,7 @@ SWEEP = "civicloop.core.outbox.tasks.outbox_sweep"
 
 
 def _wait_for(predicate: Callable[[], bool], timeout: float, step: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
+    return wait_until(predicate, timeout=timeout, interval=step)
 
 
 def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
