@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from civicloop.api.auth import ApiKeyBearerAuth, StaffSessionAuth
 from civicloop.api.docs import LocalSwaggerDocs
 from civicloop.api.intake import (
     IntakeRefused,
@@ -36,6 +35,7 @@ from civicloop.api.schemas import (
     TransitionIn,
 )
 from civicloop.core import registry
+from civicloop.core.accounts.api_auth import ApiKeyBearerAuth, StaffSessionAuth
 from civicloop.core.accounts.models import ApiKey, User
 from civicloop.core.cases.access import access_case_by_number
 from civicloop.core.cases.errors import CaseError, CaseErrorCode
@@ -127,7 +127,11 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
 
 @api.exception_handler(AuthenticationError)
 def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return error_response(request, 401, "unauthorized", _("请登录，或提供有效的 API 密钥。"))
+    response = error_response(request, 401, "unauthorized", _("请登录，或提供有效的 API 密钥。"))
+    # A 401 names a scheme the client can answer with (RFC 9110 §11.6.1); a session
+    # cookie has none, so the API key's.
+    response["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 @api.exception_handler(HttpError)
@@ -305,3 +309,10 @@ def cases_create(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]
         "due_at": timezone.localtime(case.due_at) if case.due_at else None,
     }
     return Status(201, created)
+
+
+# --- module routers (temporary; the module contract will mount these) ---
+# Mounted at the root of /api/v1/ and at /api/v1/firelane/, which gives the modules'
+# fixed paths: /api/v1/deputies, /api/v1/stations, /api/v1/firelane/cameras.
+api.add_router("", "civicloop.opinions.api.router")
+api.add_router("/firelane", "civicloop.firelane.api.router")

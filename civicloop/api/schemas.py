@@ -6,13 +6,8 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
-
-class ErrorOut(Schema):
-    """Every refusal: a stable `code` for programs and a `detail` for people."""
-
-    code: str
-    detail: str
-    field: str = ""
+# Shared with the modules' routers, so it lives in core.
+from civicloop.core.api_schemas import ErrorOut as ErrorOut
 
 
 class CategoryOut(Schema):
@@ -27,6 +22,9 @@ class ChannelOut(Schema):
     number_prefix: str
     categories: list[CategoryOut]
     open311: bool
+    # How cases may enter: "api" (POST /api/v1/cases), "open311", "module" (only the
+    # module's own pages and devices).
+    intakes: list[str]
 
 
 class UnitRefOut(Schema):

@@ -1,12 +1,13 @@
 """Every URL of 生命通道; the project includes this file at the root.
 
-The owner's short link (/n/<token>) and the camera intake paths are fixed interfaces."""
+The owner's short link (/n/<token>) and the camera intake paths are fixed interfaces.
+The module's JSON API (/api/v1/firelane/...) is its ninja router, in `api.py`."""
 
 from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from civicloop.firelane import api, public_views, views, views_lanes
+from civicloop.firelane import public_views, views, views_lanes
 
 staff_patterns = [
     path("firelane/review/", views.review_queue, name="review_queue"),
@@ -35,7 +36,6 @@ public_patterns = [
 ]
 
 urlpatterns: list[URLPattern | URLResolver] = [
-    path("api/v1/firelane/cameras", api.cameras_list_api, name="api_firelane_cameras"),
     path("", include((staff_patterns, "firelane"))),
     path("", include((public_patterns, "firelane_public"))),
     path("", include("civicloop.firelane.intake.urls")),

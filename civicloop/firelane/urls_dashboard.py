@@ -1,4 +1,5 @@
-"""URLs of the 生命通道 dashboard (included at the site root by the project's URLconf)."""
+"""URLs of the 生命通道 dashboard (included at the site root by the project's URLconf).
+The JSON the page polls is `GET /api/v1/firelane/dashboard`, in the module's router."""
 
 from django.urls import path
 
@@ -7,5 +8,4 @@ from civicloop.firelane import views_dashboard
 app_name = "firelane_dashboard"
 urlpatterns = [
     path("firelane/dashboard/", views_dashboard.dashboard_view, name="page"),
-    path("firelane/dashboard/data.json", views_dashboard.dashboard_data_view, name="data"),
 ]

@@ -1,12 +1,13 @@
-"""The 生命通道 dashboard for the fire brigade and the sites' managing units: the page,
-and the JSON it polls. Both see only the sites of the viewer's `FirelaneScope`."""
+"""The 生命通道 dashboard for the fire brigade and the sites' managing units: the page.
+The JSON it polls is `GET /api/v1/firelane/dashboard` (the module's router, `api.py`);
+both see only the sites of the viewer's `FirelaneScope`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -68,7 +69,7 @@ def _denied(request: HttpRequest) -> HttpResponse:
 @require_GET
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     """The dashboard page: figures and tables rendered here, charts drawn by the script
-    from the same data, then kept live by polling `dashboard_data_view`."""
+    from the same data, then kept live by polling the API's `firelane_dashboard`."""
     scope: FirelaneScope = firelane_scope_for(user=request.user)
     if not scope.can_view:
         return _denied(request)
@@ -76,7 +77,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     site_code = _site_code(request, choices)
     sites = dashboard_sites(scope=scope, site_code=site_code)
     data = dashboard_payload(sites=sites, now=timezone.now())
-    data_url = reverse("firelane_dashboard:data")
+    data_url = reverse("api:firelane_dashboard")
     return render(
         request,
         "firelane/dashboard.html",
@@ -93,23 +94,3 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             "reviews": scope.can_review,
         },
     )
-
-
-@login_required
-@require_GET
-def dashboard_data_view(request: HttpRequest) -> JsonResponse:
-    """The dashboard's data as JSON; `?part=live` for the live part only (what the page
-    polls every ten seconds)."""
-    scope = firelane_scope_for(user=request.user)
-    if not scope.can_view:
-        return JsonResponse({"error": "forbidden"}, status=403)
-    site_code = _site_code(request, dashboard_site_choices(scope=scope))
-    sites = dashboard_sites(scope=scope, site_code=site_code)
-    payload = dashboard_payload(
-        sites=sites, now=timezone.now(), charts=request.GET.get("part") != "live"
-    )
-    payload["site"] = site_code or None
-    response = JsonResponse(payload, json_dumps_params={"ensure_ascii": False})
-    # Live figures: never from a cache, and never kept by a shared one (plates, even masked).
-    response["Cache-Control"] = "private, no-store"
-    return response

@@ -1,23 +1,29 @@
 """GET /api/v1/deputies and GET /api/v1/stations: the public directory as JSON.
 
-Plain Django views (routed by public_urls before the ninja API, which may not import a
-module). Public fields only: a deputy's phone number or login never leaves here.
+The module's ninja `router`, mounted at the root of /api/v1/ (so in the OpenAPI schema).
+Public fields only: a deputy's phone number or login never leaves here. A fixed
+interface: the body is a plain JSON array, the total and the neighbouring pages travel
+in headers; the paths answer with and without a trailing slash, to GET and HEAD.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
-from django.views.decorators.http import require_safe
+from ninja import Query, Router, Schema
 
+from civicloop.core.api_schemas import ErrorOut
 from civicloop.opinions import selectors
 from civicloop.opinions.codes import code_url
 from civicloop.opinions.models import Code, Deputy, Station
+
+router = Router(tags=["directory"])
 
 # A city's whole directory (16 stations, a few hundred deputies) fits in one answer;
 # page and page_size are there for a province.
@@ -95,54 +101,149 @@ def station_public_json(station: Station) -> dict[str, Any]:
     }
 
 
-def _paged(request: HttpRequest, items: Any, serialize: Any) -> JsonResponse:
-    size = _int(request.GET.get("page_size"), DEFAULT_PAGE_SIZE, low=1, high=MAX_PAGE_SIZE)
+class CodeFieldsOut(Schema):
+    """The holder's active QR code (all null while it has none)."""
+
+    slug: str | None
+    code_url: str | None
+    code_png: str | None
+    code_svg: str | None
+    poster: str | None
+
+
+class StationRefOut(Schema):
+    id: int
+    name: str
+    url: str
+
+
+class DeputyOut(CodeFieldsOut):
+    id: int
+    name: str
+    level: str
+    level_name: str
+    constituency: str
+    town: str
+    town_code: str
+    station: StationRefOut
+    profile: str
+    photo: str | None
+    url: str
+
+
+class StationOut(CodeFieldsOut):
+    id: int
+    name: str
+    town: str
+    town_code: str
+    address: str
+    lat: float | None
+    lng: float | None
+    opening_hours: str
+    speciality: str
+    intro: str
+    url: str
+
+
+PAGE_HEADERS = {
+    "X-Total-Count": {"description": "how many items match", "schema": {"type": "integer"}},
+    "Link": {
+        "description": 'the neighbouring pages, rel="next" / rel="prev"',
+        "schema": {"type": "string"},
+    },
+}
+
+
+def _paged(
+    request: HttpRequest,
+    response: HttpResponse,
+    items: Any,
+    serialize: Callable[[Any], dict[str, Any]],
+    *,
+    page: str,
+    page_size: str,
+) -> list[dict[str, Any]]:
+    """One page of `items`; the total and the neighbouring pages are set as headers on
+    `response` (X-Total-Count, Link rel="next"/"prev", as in GitHub's API). Paging
+    parameters out of range are clamped, never refused."""
+    size = _int(page_size, DEFAULT_PAGE_SIZE, low=1, high=MAX_PAGE_SIZE)
     paginator = Paginator(items, size)
-    page = paginator.get_page(_int(request.GET.get("page"), 1, low=1, high=10**6))
+    current = paginator.get_page(_int(page, 1, low=1, high=10**6))
 
     def link(number: int) -> str:
         params = request.GET.copy()
         params["page"] = str(number)
         return _absolute(request.path) + "?" + params.urlencode()
 
-    # The body is the list itself; the total and the neighbouring pages travel in
-    # headers (X-Total-Count, Link rel="next"/"prev"), as in GitHub's API.
-    response = JsonResponse(
-        [serialize(item) for item in page.object_list],
-        safe=False,
-        json_dumps_params={"ensure_ascii": False},
-    )
+    # The interface was published as plain `application/json`.
+    response["Content-Type"] = "application/json"
     response["X-Total-Count"] = str(paginator.count)
     links = []
-    if page.has_next():
-        links.append(f'<{link(page.next_page_number())}>; rel="next"')
-    if page.has_previous():
-        links.append(f'<{link(page.previous_page_number())}>; rel="prev"')
+    if current.has_next():
+        links.append(f'<{link(current.next_page_number())}>; rel="next"')
+    if current.has_previous():
+        links.append(f'<{link(current.previous_page_number())}>; rel="prev"')
     if links:
         response["Link"] = ", ".join(links)
     patch_cache_control(response, public=True, max_age=60)
     patch_vary_headers(response, ["Accept-Language"])
-    return response
+    return [serialize(item) for item in current.object_list]
 
 
-@require_safe
-def deputies_list_api(request: HttpRequest) -> JsonResponse:
-    """Serving deputies; filters: q (name, constituency, station, profile), town (code
-    or name), level (national / provincial / taizhou / wenling / town); page, page_size.
-    Answers a JSON array of deputies."""
-    deputies = selectors.deputies_search(
-        q=request.GET.get("q", "")[:50],
-        town=request.GET.get("town", "")[:32],
-        level=request.GET.get("level", ""),
+# Paging parameters are text, clamped by `_paged`: the published interface answers a bad
+# page number with the first page, never with an error.
+PAGE_DOC = "page number, from 1 (a bad value means 1)"
+PAGE_SIZE_DOC = f"items per page, 1 to {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE})"
+
+
+def deputies_list(
+    request: HttpRequest,
+    response: HttpResponse,
+    q: str = Query("", description="words in the name, constituency, station or profile"),
+    town: str = Query("", description="a town's area code or name"),
+    level: str = Query("", description="national / provincial / taizhou / wenling / town"),
+    page: str = Query("", description=PAGE_DOC),
+    page_size: str = Query("", description=PAGE_SIZE_DOC),
+) -> list[dict[str, Any]]:
+    """The serving deputies, public fields only, as a JSON array; the total in
+    `X-Total-Count`, the neighbouring pages in `Link`."""
+    deputies = selectors.deputies_search(q=q[:50], town=town[:32], level=level)
+    return _paged(request, response, deputies, deputy_public_json, page=page, page_size=page_size)
+
+
+def stations_list(
+    request: HttpRequest,
+    response: HttpResponse,
+    q: str = Query("", description="words in the name, address or speciality"),
+    town: str = Query("", description="a town's area code or name"),
+    page: str = Query("", description=PAGE_DOC),
+    page_size: str = Query("", description=PAGE_SIZE_DOC),
+) -> list[dict[str, Any]]:
+    """The open liaison stations as a JSON array; the total in `X-Total-Count`, the
+    neighbouring pages in `Link`."""
+    stations = selectors.stations_search(q=q[:50], town=town[:32])
+    return _paged(request, response, stations, station_public_json, page=page, page_size=page_size)
+
+
+def _directory_operation(path: str, view: Callable[..., Any], item: type[Schema]) -> None:
+    """`GET path` in the schema; the same operation at `path/` and to HEAD answers
+    too, outside the schema (one endpoint, documented once)."""
+    responses: dict[int, Any] = {200: list[item], 400: ErrorOut}  # type: ignore[valid-type]
+    router.add_api_operation(
+        path,
+        ["GET"],
+        view,
+        response=responses,
+        auth=None,
+        openapi_extra={"responses": {200: {"headers": PAGE_HEADERS}}},
     )
-    return _paged(request, deputies, deputy_public_json)
-
-
-@require_safe
-def stations_list_api(request: HttpRequest) -> JsonResponse:
-    """Open stations; filters: q (name, address, speciality), town (code or name).
-    Answers a JSON array of stations."""
-    stations = selectors.stations_search(
-        q=request.GET.get("q", "")[:50], town=request.GET.get("town", "")[:32]
+    router.add_api_operation(
+        path, ["HEAD"], view, response=responses, auth=None, include_in_schema=False
     )
-    return _paged(request, stations, station_public_json)
+    router.add_api_operation(
+        path + "/", ["GET", "HEAD"], view, response=responses, auth=None, include_in_schema=False
+    )
+
+
+_directory_operation("/deputies", deputies_list, DeputyOut)
+_directory_operation("/stations", stations_list, StationOut)

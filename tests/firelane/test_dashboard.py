@@ -389,17 +389,28 @@ def test_scope_officer_staff_area_leader_admin(world: World) -> None:
     assert not firelane_scope_for(user=world.other).can_view
 
 
+# The page, and the JSON it polls (GET /api/v1/firelane/dashboard, the module's router).
+URL_NAMES = {"page": "firelane_dashboard:page", "data": "api:firelane_dashboard"}
+
+
 def _get(client: Client, user: User | None, name: str, **params: str):
     if user is not None:
         client.force_login(user)
-    return client.get(reverse(f"firelane_dashboard:{name}"), params)
+    return client.get(reverse(URL_NAMES[name]), params)
+
+
+def test_the_page_polls_the_api(client: Client, world: World) -> None:
+    html = _get(client, world.officer, "page").content.decode()
+    assert 'data-url="/api/v1/firelane/dashboard"' in html
 
 
 def test_anonymous_is_sent_to_login(client: Client, world: World) -> None:
-    for name in ("page", "data"):
-        response = _get(client, None, name)
-        assert response.status_code == 302
-        assert response["Location"].startswith(reverse("web:login"))
+    response = _get(client, None, "page")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("web:login"))
+    data = _get(client, None, "data")
+    assert data.status_code == 401
+    assert data.json()["code"] == "unauthorized"
 
 
 def test_someone_without_a_site_gets_403(client: Client, world: World) -> None:
@@ -409,7 +420,8 @@ def test_someone_without_a_site_gets_403(client: Client, world: World) -> None:
     assert "浙J" not in page.content.decode()
     data = _get(client, world.other, "data")
     assert data.status_code == 403
-    assert data.json() == {"error": "forbidden"}
+    assert data.json()["code"] == "forbidden"
+    assert "浙J" not in data.content.decode()
 
 
 def test_property_staff_see_only_their_site(client: Client, world: World) -> None:

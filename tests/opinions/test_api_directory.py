@@ -145,3 +145,18 @@ def test_directory_api_query_count(
         client.get("/api/v1/deputies", {"page_size": 200})
     with django_assert_max_num_queries(6):
         client.get("/api/v1/stations")
+
+
+def test_trailing_slash_and_head_answer_like_the_plain_path(site: str, demo_city: None) -> None:
+    client = Client()
+    for path in ("/api/v1/deputies", "/api/v1/stations"):
+        plain = client.get(path, {"page_size": 5})
+        slash = client.get(path + "/", {"page_size": 5})
+        head = client.head(path, {"page_size": 5})
+
+        assert slash.status_code == head.status_code == 200
+        assert slash.json() == plain.json()
+        for response in (slash, head):
+            assert response["X-Total-Count"] == plain["X-Total-Count"]
+            assert 'rel="next"' in response["Link"]
+        assert client.post(path).status_code == 405

@@ -1,8 +1,8 @@
 /* 生命通道 dashboard: draws the charts (ECharts, served from our own static files) from
  * the data the page was rendered with, then keeps the live part current by polling
- * data.json. Every word shown comes from the page (translated on the server); rows are
- * built with textContent, never innerHTML. Without this script the page still shows
- * every figure as text and tables. */
+ * GET /api/v1/firelane/dashboard (the page's data-url). Every word shown comes from the
+ * page (translated on the server); rows are built with textContent, never innerHTML.
+ * Without this script the page still shows every figure as text and tables. */
 (function () {
   "use strict";
 
