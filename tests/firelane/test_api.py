@@ -40,7 +40,7 @@ def test_cameras_list_with_site_status_and_last_seen(fl_site: Any) -> None:
     assert response.status_code == 200
     rows = {row["serial"]: row for row in response.json()}
     assert len(rows) == Camera.objects.count() == 6
-    assert rows["DS-CY-001"]["site"] == "创业大厦小区"
+    assert rows["DS-CY-001"]["site"] == fl_site.name
     assert rows["DS-CY-001"]["status"] == "online"
     assert rows["DS-CY-001"]["last_seen"].startswith(str(timezone.localdate(now))[:4])
     assert rows["DS-CY-002"]["status"] == "offline"

@@ -53,19 +53,19 @@ def test_deputy_list_shows_deputies_without_login(demo_city: None) -> None:
     assert response.status_code == 200
     html = response.content.decode()
     assert "找人大代表" in html
-    assert "王建国" in html or "共 65 位代表" in html
+    assert f"共 {Deputy.objects.count()} 位代表" in html
     assert 'rel="next"' in html  # paginated, 20 a page
 
 
 def test_deputy_search_by_name_town_and_level(wang: Deputy) -> None:
     client = Client()
-    html = client.get("/deputies/", {"q": "王建国"}).content.decode()
+    html = client.get("/deputies/", {"q": wang.name}).content.decode()
     assert f'href="/deputies/{wang.pk}/"' in html
     assert "共 1 位代表" in html
     html = client.get("/deputies/", {"town": "331081100"}).content.decode()
     zeguo = Deputy.objects.filter(town__code="331081100").count()
     assert f"共 {zeguo} 位代表" in html
-    assert "王建国" in html
+    assert wang.name in html
     html = client.get("/deputies/", {"level": DeputyLevel.NATIONAL}).content.decode()
     national = Deputy.objects.get(level=DeputyLevel.NATIONAL)
     assert national.name in html and "共 1 位代表" in html
@@ -131,7 +131,7 @@ def test_station_list_and_search(demo_city: None) -> None:
     client = Client()
     html = client.get("/stations/").content.decode()
     assert "共 16 个联络站" in html
-    assert "泽国镇人大代表联络站" in html and "坞根镇人大代表联络站" in html
+    assert all(name in html for name in Station.objects.values_list("name", flat=True))
     html = client.get("/stations/", {"q": "共享法庭"}).content.decode()
     assert "共 3 个联络站" in html
     html = client.get("/stations/", {"town": "331081105"}).content.decode()

@@ -6,7 +6,10 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from civicloop.core.accounts.models import User
 from civicloop.core.demo import DEMO_PASSWORD
+from civicloop.core.units.models import Unit
+from civicloop.core.units.selectors import user_standing
 
 pytestmark = pytest.mark.django_db
 
@@ -39,8 +42,10 @@ def test_login_with_password_goes_to_workbench(demo, client):
     assert response.status_code == 302
     assert response["Location"] == reverse("web:workbench")
     page = client.get(reverse("web:workbench")).content.decode()
-    assert "李**" in page  # the masked name in the top bar
-    assert "泽国镇人民政府" in page
+    handler = User.objects.get(username="handler_zeguo")
+    assert handler.masked_name in page  # the masked name in the top bar
+    units = Unit.objects.filter(pk__in=user_standing(handler).unit_ids)
+    assert units and all(unit.name in page for unit in units)
 
 
 def test_failed_logins_lock_after_limit(demo, client):
