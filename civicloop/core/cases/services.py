@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -44,6 +44,8 @@ from civicloop.core.cases.workflow import (
 from civicloop.core.outbox.services import OutboxDraft, outbox_enqueue_many
 from civicloop.core.sla.policy import SLA
 from civicloop.core.sla.policy import due_at as sla_due_at
+from civicloop.core.sla.policy import escalate_at as sla_escalate_at
+from civicloop.core.sla.policy import remind_at as sla_remind_at
 from civicloop.core.sla.working_days import CalendarYearUnknown, workdays_between
 from civicloop.core.units.models import DEFAULT_OFFICE_HOURS, Unit
 from civicloop.core.units.selectors import Standing, unit_for_area, user_standing
@@ -113,23 +115,18 @@ class StepTimes:
 def step_times(
     *, start: datetime, due: datetime | None, office_hours: list[list[str]]
 ) -> StepTimes:
-    """When to remind the holder (the opening of the deadline's working day, or at 80 %
-    of a shorter deadline) and when an overdue step goes up to the supervising unit (one
-    working day after the deadline)."""
+    """A step's deadline, when to remind its holder and when it goes up to the
+    supervising unit if still open; all three None without a deadline. The rules are
+    the SLA policy's, in office time of the holder's office hours:
+    `civicloop.core.sla.policy.remind_at` (the opening of the deadline's office day, or
+    an office hour before a short deadline) and `escalate_at` (one working day after)."""
     if due is None:
         return StepTimes(None, None, None)
-    local_due = timezone.localtime(due)
-    span = due - start
-    remind = start + span * 0.8
-    if span > timedelta(hours=24):
-        opening = datetime.strptime(office_hours[0][0], "%H:%M").time()
-        day_start = local_due.replace(
-            hour=opening.hour, minute=opening.minute, second=0, microsecond=0
-        )
-        if start < day_start < due:
-            remind = day_start
-    escalate = sla_due_at(start=due, sla=SLA(1, "workday"), office_hours=office_hours)
-    return StepTimes(due, remind, escalate)
+    return StepTimes(
+        due,
+        sla_remind_at(start=start, due=due, office_hours=office_hours),
+        sla_escalate_at(due=due, office_hours=office_hours),
+    )
 
 
 # --------------------------------------------------------------------------- the writer

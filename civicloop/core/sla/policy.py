@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Literal
 
 from django.utils.translation import gettext as _
@@ -28,10 +27,9 @@ SLAUnit = Literal["workday", "workhour"]
 _CODES: dict[str, SLAUnit] = {"wd": "workday", "wh": "workhour"}
 _PATTERN = re.compile(r"^\s*(\d+)\s*(wd|wh)\s*$", re.IGNORECASE)
 
-# Remind when a fifth of the office time is left: 1 working day of a 5-day limit,
-# 1 hour of a 5-hour limit.
-DEFAULT_REMIND_FRACTION_LEFT = Decimal("0.2")
-_MICROSECOND = timedelta(microseconds=1)
+# Our own rule, not a regulation: a reminder comes at least one office hour after the
+# step began and at least one office hour before its deadline (see remind_at).
+REMIND_LEAD = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -89,28 +87,49 @@ def due_at(*, start: datetime, sla: SLA, office_hours: OfficeHours | None = None
 
 
 def remind_at(
-    *,
-    start: datetime,
-    due: datetime,
-    fraction_left: Decimal | float = DEFAULT_REMIND_FRACTION_LEFT,
-    office_hours: OfficeHours | None = None,
+    *, start: datetime, due: datetime, office_hours: OfficeHours | None = None
 ) -> datetime:
-    """When to send the "about to expire" reminder: the moment at which
-    `fraction_left` of the office time between `start` and `due` remains.
+    """When to send the "about to expire" reminder of a step that began at `start` and
+    is due at `due`; all in office time of working days, never in wall-clock time.
 
-    Measured in office time, so for the default 0.2 a 5-working-day limit reminds
-    when exactly 1 working day is left, and nights/holidays never eat the warning.
-    Guaranteed `result <= due`; `due` itself when there is no office time between.
-    """
-    fraction = Decimal(str(fraction_left))
-    if not Decimal(0) <= fraction <= Decimal(1):
-        raise ValueError("fraction_left must be between 0 and 1")
+    The rule:
+    - On the opening (e.g. 08:30) of the office day on which the deadline falls, so
+      the holder starts the last day knowing it is the last. The deadline's office day
+      is the day of its last office moment: a deadline at 08:00, or on a holiday,
+      belongs to the office day before it.
+    - Unless that opening is less than `REMIND_LEAD` (one office hour) after the step
+      began (the step began on the deadline's day, or just before it) or less than
+      `REMIND_LEAD` before the deadline (a deadline early in its day): then
+      `REMIND_LEAD` of office time before the deadline, and halfway through the
+      office time of a limit shorter than twice `REMIND_LEAD`.
+    - A moment that falls at the end of an office period (12:00, 17:30) moves to the
+      next opening, when someone is there to read the reminder.
+
+    Guaranteed: `start < result <= due` whenever there is office time between them,
+    and the result lies in an office period of a working day; `due` itself when there
+    is none. Raises CalendarYearUnknown like every computation here."""
+    periods = parse_office_hours(office_hours)
+    if start.tzinfo is None or start.utcoffset() is None:
+        raise ValueError("start must be an aware datetime")
+    local_due = due.astimezone(CHINA_TZ)
     total = office_time_between(start, due, office_hours)
     if not total:
-        return due.astimezone(CHINA_TZ)
-    total_us = Decimal(total // _MICROSECOND)
-    used = (total_us * (1 - fraction)).to_integral_value()
-    return min(
-        add_office_time(start, _MICROSECOND * int(used), office_hours),
-        due.astimezone(CHINA_TZ),
-    )
+        return local_due
+    last_office_moment = add_office_time(start, total, office_hours)
+    opening = datetime.combine(last_office_moment.date(), periods[0][0], tzinfo=CHINA_TZ)
+    if (
+        office_time_between(start, opening, office_hours) >= REMIND_LEAD
+        and office_time_between(opening, due, office_hours) >= REMIND_LEAD
+    ):
+        return opening
+    lead = min(REMIND_LEAD, total / 2)
+    moment = add_office_time(start, total - lead, office_hours)
+    # Zero office time from a period's end is the next period's opening.
+    return min(add_office_time(moment, timedelta(0), office_hours), local_due)
+
+
+def escalate_at(*, due: datetime, office_hours: OfficeHours | None = None) -> datetime:
+    """When a step still open after its deadline goes up to the supervising unit: one
+    working day after the deadline, i.e. the close of office (e.g. 17:30) of the next
+    working day after the deadline's date. Always later than `due`."""
+    return due_at(start=due, sla=SLA(1, "workday"), office_hours=office_hours)
