@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/civicloop
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup run test lint test-sqlite test-postgres bench clean messages
+.PHONY: setup run test lint test-sqlite test-postgres test-modules-alone bench clean messages
 
 ECHARTS := build/vendor/echarts/echarts.min.js
 
@@ -54,7 +54,17 @@ test-sqlite: setup
 test-postgres: setup
 	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
 
-test: lint test-sqlite test-postgres
+# Each module alone (CIVICLOOP_MODULES=<name>): nothing may depend on another module being
+# installed. The browser journeys already ran above with every module enabled.
+MODULE_NAMES = $(shell $(BIN)/python -c "from civicloop.config.modules import AVAILABLE; print(' '.join(a.rsplit('.', 1)[1] for a in AVAILABLE))" 2>/dev/null)
+
+test-modules-alone: setup
+	@for m in $(MODULE_NAMES); do \
+	  echo "== CIVICLOOP_MODULES=$$m"; \
+	  CIVICLOOP_MODULES=$$m env -u DATABASE_URL $(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider -q -m "not browser" || exit 1; \
+	done
+
+test: lint test-sqlite test-postgres test-modules-alone
 	$(BIN)/python manage.py check --deploy --settings=civicloop.config.production_check --fail-level WARNING
 
 bench: setup

@@ -164,6 +164,9 @@ def demo_vehicles_load(log: Callable[[str], None]) -> None:
     log(f"firelane: {n} demo vehicles in the registry mirror")
 
 
-def demo_firelane_load(log: Callable[[str], None]) -> None:
+def demo_firelane_load(log: Callable[[str], None]) -> list[DemoLogin]:
+    """Sites, cameras, lanes, the officer and the property managers, the demo vehicles.
+    Returns the demo logins."""
     demo_sites_build(log)
     demo_vehicles_load(log)
+    return [DEMO_OFFICER, *(site.manager for site in DEMO_SITES)]

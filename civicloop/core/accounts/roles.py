@@ -3,6 +3,8 @@
 Core knows only the roles of the generic loop; a module adds its own (人大代表, 执法人员 ...)
 through its ModuleSpec, and every list of roles is read from here."""
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -21,9 +23,10 @@ class Role(models.TextChoices):
 OVERSIGHT_ROLES = frozenset({Role.LEADER, Role.ADMIN})
 
 
-def role_choices() -> list[tuple[str, str]]:
-    """Core's roles and those of the enabled modules, for forms and the admin."""
-    return [*Role.choices, *((r.code, str(r.label)) for r in registry.roles())]
+def role_choices() -> list[tuple[str, Any]]:
+    """Core's roles and those of the enabled modules, for forms and the admin (labels
+    stay lazy: shown in the reader's language)."""
+    return [*Role.choices, *((r.code, r.label) for r in registry.roles())]
 
 
 def unit_roles() -> frozenset[str]:

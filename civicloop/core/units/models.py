@@ -3,6 +3,8 @@ liaison stations) and the staff who act for them."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -23,9 +25,9 @@ class UnitKind(models.TextChoices):
     GRID = "grid", _("网格")
 
 
-def unit_kind_choices() -> list[tuple[str, str]]:
-    """Core's kinds and those of the enabled modules, in that order."""
-    return [*UnitKind.choices, *((k.code, str(k.label)) for k in registry.unit_kinds())]
+def unit_kind_choices() -> list[tuple[str, Any]]:
+    """Core's kinds and those of the enabled modules, in that order (labels stay lazy)."""
+    return [*UnitKind.choices, *((k.code, k.label) for k in registry.unit_kinds())]
 
 
 class Unit(models.Model):
