@@ -39,7 +39,5 @@ for _spec in _enabled_modules:
         if _setting.production_choices and globals()[_setting.name] not in (
             _setting.production_choices
         ):
-            raise RuntimeError(
-                f"{_setting.name} must be one of {', '.join(map(str, _setting.production_choices))}"
-                " in production."
-            )
+            allowed = " or ".join(repr(v) for v in _setting.production_choices)
+            raise RuntimeError(f"{_setting.name} must be {allowed} in production.")

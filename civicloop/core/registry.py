@@ -24,6 +24,8 @@ from django.apps import AppConfig
 from django.utils.functional import Promise
 from django.utils.module_loading import import_string
 
+from civicloop.notify.templates import SmsTemplate, template_register
+
 if TYPE_CHECKING:
     from civicloop.core.cases.workflow import WorkflowTemplate
 
@@ -207,6 +209,8 @@ class ModuleSpec:
     cockpit_tiles: tuple[CockpitTile, ...] = ()
     # Labels of timeline events the module writes that are not workflow actions.
     event_labels: tuple[tuple[str, str | Promise], ...] = ()
+    # The SMS templates it sends (name, template as filed with the SMS provider).
+    sms_templates: tuple[tuple[str, SmsTemplate], ...] = ()
     # `loader(log)`, idempotent, run by `manage.py load_demo` after core's demo city.
     demo_loader: str = ""
     background: tuple[Background, ...] = ()
@@ -346,6 +350,8 @@ def register_module(spec: ModuleSpec) -> None:
         register_channel(ch)
     for code, label in spec.event_labels:
         register_event_label(code, label)
+    for name, template in spec.sms_templates:
+        template_register(name, template)
     for item in spec.nav_items:
         register_nav_item(item)
     for tile in spec.cockpit_tiles:

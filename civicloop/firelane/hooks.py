@@ -19,6 +19,7 @@ from civicloop.core.registry import (
     Setting,
     UnitKindSpec,
 )
+from civicloop.notify.templates import SmsTemplate
 
 # The role of the fire brigade's officers who review evidence and issue notices, and the
 # kind of unit that manages a site (a property company).
@@ -148,6 +149,25 @@ MODULE = ModuleSpec(
     ),
     cockpit_tiles=(
         CockpitTile("firelane", _("生命通道"), "civicloop.firelane.dashboard.cockpit_figures"),
+    ),
+    sms_templates=(
+        (
+            "firelane_warning",
+            SmsTemplate(
+                code="SMS_490001005",
+                text="车牌${plate}的车辆停放在${site}消防车通道上，请立即驶离。",
+            ),
+        ),
+        (
+            "firelane_notice",
+            SmsTemplate(
+                code="SMS_490001006",
+                text=(
+                    "车牌${plate}的车辆违规停放在${site}的消防车通道上已${minutes}分钟，"
+                    "执法人员已开具告知单，详见{link_prefix}${token}"
+                ),
+            ),
+        ),
     ),
     event_labels=(
         ("firelane_warning", _("短信提醒车主")),

@@ -53,7 +53,9 @@ class SmsTemplate:
 
 
 # The codes are the ones Aliyun assigns when a template is approved; replace a code here when a
-# template is re-filed (a changed text always gets a new code).
+# template is re-filed (a changed text always gets a new code). These are the generic loop's;
+# a module adds its own in its ModuleSpec (`sms_templates`), registered with
+# `template_register`.
 TEMPLATES: dict[str, SmsTemplate] = {
     "verify_code": SmsTemplate(
         code="SMS_490001001",
@@ -71,18 +73,15 @@ TEMPLATES: dict[str, SmsTemplate] = {
         code="SMS_490001004",
         text="您反映的问题（编号${number}）已办结：${summary}",
     ),
-    "firelane_warning": SmsTemplate(
-        code="SMS_490001005",
-        text="车牌${plate}的车辆停放在${site}消防车通道上，请立即驶离。",
-    ),
-    "firelane_notice": SmsTemplate(
-        code="SMS_490001006",
-        text=(
-            "车牌${plate}的车辆违规停放在${site}的消防车通道上已${minutes}分钟，"
-            "执法人员已开具告知单，详见{link_prefix}${token}"
-        ),
-    ),
 }
+
+
+def template_register(name: str, template: SmsTemplate) -> None:
+    """Add a module's template; the same name with another template is refused."""
+    existing = TEMPLATES.get(name)
+    if existing is not None and existing != template:
+        raise ValueError(f"SMS template {name!r} registered twice with different texts")
+    TEMPLATES[name] = template
 
 
 def get_template(name: str) -> SmsTemplate:

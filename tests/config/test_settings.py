@@ -26,7 +26,7 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in PRODUCTION_ENV and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+        if k not in PRODUCTION_ENV and k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "CIVICLOOP_MODULES")
     }
     clean.update(env)
     clean["DJANGO_SETTINGS_MODULE"] = "civicloop.config.production"
@@ -58,3 +58,22 @@ def test_production_refuses_the_fake_payment_provider() -> None:
     result = manage("check", env={**PRODUCTION_ENV, "PAYMENT_PROVIDER": "fake"})
     assert result.returncode != 0
     assert "PAYMENT_PROVIDER must be 'alipay'" in result.stderr
+
+
+def test_a_deployment_without_a_module_needs_none_of_its_secrets() -> None:
+    """Given a town that runs 民意 alone, when production starts without the fire-lane
+    payment keys, then it starts: only the enabled modules' secrets are required."""
+    env = {k: v for k, v in PRODUCTION_ENV.items() if not k.startswith("ALIPAY_")}
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", env={**env, "CIVICLOOP_MODULES": "opinions"}
+    )
+    assert result.returncode == 0, result.stderr
+    modules = manage("modules", env={**env, "CIVICLOOP_MODULES": "opinions"})
+    assert "opinions (" in modules.stdout and ": enabled" in modules.stdout
+    assert "firelane (" in modules.stdout and ": disabled" in modules.stdout
+
+
+def test_an_unknown_module_name_stops_start_up() -> None:
+    result = manage("check", env={**PRODUCTION_ENV, "CIVICLOOP_MODULES": "opinions,grdi"})
+    assert result.returncode != 0
+    assert "CIVICLOOP_MODULES names unknown module(s) grdi" in result.stderr

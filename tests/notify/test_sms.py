@@ -30,8 +30,8 @@ def test_send_sms_through_the_sdk(aliyun: FakeAliyunSms) -> None:
 def test_chinese_params_survive_signing(aliyun: FakeAliyunSms) -> None:
     payload = {
         "phone": "+86 138-1234-5678",
-        "template": "firelane_warning",
-        "params": {"plate": "浙J·D12345", "site": "太平街道 锦园&东门+1"},
+        "template": "case_dispatched",
+        "params": {"number": "MY-2026-000001", "department": "太平街道 锦园&东门+1"},
     }
     deliver("sms", payload, idempotency_key="outbox-2")
     assert aliyun.received[0]["template_param"] == payload["params"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from civicloop.notify import templates
@@ -20,21 +22,37 @@ REALISTIC = {
         "number": "WL20250612-000123",
         "summary": "经现场核查，该路段路灯故障已由城西街道维修完毕，恢复正常照明，感谢您的反映。",
     },
-    "firelane_warning": {"plate": "浙J·D12345", "site": "温岭市太平街道万昌中路锦园小区东门"},
-    "firelane_notice": {
-        "plate": "浙J·D12345",
-        "site": "温岭市太平街道万昌中路锦园小区东门",
-        "minutes": 25,
-        "token": "2s9x.tqwsm9.hYAkEYEXAJCAaBcD",
-    },
 }
+# Templates of the kind a module registers (ModuleSpec.sms_templates), one with a link.
+SAMPLE_WARNING = templates.SmsTemplate(
+    code="SMS_TEST_1", text="车牌${plate}的车辆停放在${site}消防车通道上，请立即驶离。"
+)
+SAMPLE_NOTICE = templates.SmsTemplate(
+    code="SMS_TEST_2",
+    text="车牌${plate}停放已${minutes}分钟，详见{link_prefix}${token}",
+)
 
 
-def test_every_template_has_realistic_values() -> None:
-    assert set(REALISTIC) == set(templates.TEMPLATES)
+@pytest.fixture(autouse=True)
+def sample_templates() -> Iterator[None]:
+    templates.template_register("sample_warning", SAMPLE_WARNING)
+    templates.template_register("sample_notice", SAMPLE_NOTICE)
+    yield
+    del templates.TEMPLATES["sample_warning"], templates.TEMPLATES["sample_notice"]
 
 
-@pytest.mark.parametrize("name", sorted(templates.TEMPLATES))
+def test_every_core_template_has_realistic_values() -> None:
+    assert set(REALISTIC) <= set(templates.TEMPLATES)
+
+
+def test_a_module_template_is_registered_once() -> None:
+    templates.template_register("sample_warning", SAMPLE_WARNING)  # the same again: fine
+    other = templates.SmsTemplate(code="SMS_TEST_3", text="另一段文字${plate}")
+    with pytest.raises(ValueError, match="registered twice"):
+        templates.template_register("sample_warning", other)
+
+
+@pytest.mark.parametrize("name", sorted(REALISTIC))
 def test_every_template_renders_within_limits(name: str) -> None:
     text = templates.check(name, REALISTIC[name], SIGN)
     assert text.startswith(f"【{SIGN}】")
@@ -54,7 +72,7 @@ def test_required_texts_are_exact() -> None:
     assert templates.render("case_result", {"number": "A1", "summary": "已修复"}) == (
         "您反映的问题（编号A1）已办结：已修复"
     )
-    assert templates.render("firelane_warning", {"plate": "浙J12345", "site": "锦园"}) == (
+    assert templates.render("sample_warning", {"plate": "浙J12345", "site": "锦园"}) == (
         "车牌浙J12345的车辆停放在锦园消防车通道上，请立即驶离。"
     )
 
@@ -62,17 +80,14 @@ def test_required_texts_are_exact() -> None:
 def test_links_have_the_deployments_fixed_prefix(settings: object) -> None:
     settings.SMS_LINK_PREFIX = "https://wl.gov.cn/n/"  # type: ignore[attr-defined]
     rendered = templates.render(
-        "firelane_notice", {"plate": "浙J12345", "site": "锦园", "minutes": "10", "token": "x"}
+        "sample_notice", {"plate": "浙J12345", "minutes": "10", "token": "x"}
     )
-    assert rendered == (
-        "车牌浙J12345的车辆违规停放在锦园的消防车通道上已10分钟，执法人员已开具告知单，"
-        "详见https://wl.gov.cn/n/x"
-    )
+    assert rendered == "车牌浙J12345停放已10分钟，详见https://wl.gov.cn/n/x"
 
 
 def test_missing_param_is_refused() -> None:
     with pytest.raises(ValueError, match="missing"):
-        templates.render("firelane_warning", {"plate": "浙J12345"})
+        templates.render("sample_warning", {"plate": "浙J12345"})
 
 
 def test_unexpected_param_is_refused() -> None:
@@ -86,9 +101,9 @@ def test_unknown_template_is_refused() -> None:
 
 
 def test_param_over_35_characters_is_refused() -> None:
-    templates.render("firelane_warning", {"plate": "浙J12345", "site": "锦" * 35})
+    templates.render("sample_warning", {"plate": "浙J12345", "site": "锦" * 35})
     with pytest.raises(ValueError, match="35"):
-        templates.render("firelane_warning", {"plate": "浙J12345", "site": "锦" * 36})
+        templates.render("sample_warning", {"plate": "浙J12345", "site": "锦" * 36})
 
 
 def test_summary_may_be_longer_up_to_100() -> None:
