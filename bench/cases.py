@@ -132,15 +132,23 @@ def main() -> None:
                 for i in range(n)
             ]
         )
-        cases = transition_many(cases, "accept", staff)
+        cases = transition_many(cases=cases, action="accept", actor=staff)
         cases = transition_many(
-            cases, "dispatch", deputy, given=TransitionInput(unit=town, grade="town")
+            cases=cases,
+            action="dispatch",
+            actor=deputy,
+            given=TransitionInput(unit=town, grade="town"),
         )
-        cases = transition_many(cases, "claim", handler)
+        cases = transition_many(cases=cases, action="claim", actor=handler)
         cases = transition_many(
-            cases, "submit_result", handler, given=TransitionInput(note="已维修。")
+            cases=cases,
+            action="submit_result",
+            actor=handler,
+            given=TransitionInput(note="已维修。"),
         )
-        cases = transition_many(cases, "rate", deputy, given=TransitionInput(rating="satisfied"))
+        cases = transition_many(
+            cases=cases, action="rate", actor=deputy, given=TransitionInput(rating="satisfied")
+        )
         done += n
         if done % (args.batch * 20) == 0 or done == args.cases:
             el = time.perf_counter() - t0
@@ -158,18 +166,20 @@ def main() -> None:
     t0 = time.perf_counter()
     for i in range(args.single):
         case = case_submit(
-            channel="opinion",
-            title=f"单件 {i}",
-            body="路灯不亮。",
-            contact_phone="13900000000",
-            owner_unit=station,
-            source="bench-single",
+            draft=CaseDraft(
+                channel="opinion",
+                title=f"单件 {i}",
+                body="路灯不亮。",
+                contact_phone="13900000000",
+                owner_unit=station,
+                source="bench-single",
+            )
         )
-        case = transition(case, "accept", staff)
-        case = transition(case, "dispatch", deputy, unit=town, grade="town")
-        case = transition(case, "claim", handler)
-        case = transition(case, "submit_result", handler, note="已维修。")
-        transition(case, "rate", deputy, rating="satisfied")
+        case = transition(case=case, action="accept", actor=staff)
+        case = transition(case=case, action="dispatch", actor=deputy, unit=town, grade="town")
+        case = transition(case=case, action="claim", actor=handler)
+        case = transition(case=case, action="submit_result", actor=handler, note="已维修。")
+        transition(case=case, action="rate", actor=deputy, rating="satisfied")
     single_s = time.perf_counter() - t0
     print(f"service (single calls): {args.single / single_s:,.0f} cases/s ({single_s:.1f} s)")
 

@@ -263,9 +263,9 @@ def cases_transition(request: HttpRequest, number: str, payload: TransitionIn) -
     if due_at is not None and timezone.is_naive(due_at):
         due_at = timezone.make_aware(due_at)
     case = transition(
-        case,
-        payload.action,
-        user,
+        case=case,
+        action=payload.action,
+        actor=user,
         note=plain_text(payload.note),
         unit=unit,
         grade=payload.grade,

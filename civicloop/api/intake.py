@@ -24,7 +24,7 @@ from civicloop.core.accounts.services import SmsCodeRefused, check_mainland_mobi
 from civicloop.core.areas.models import Area
 from civicloop.core.areas.services import area_from_address, area_nearest
 from civicloop.core.cases.models import Case
-from civicloop.core.cases.services import case_submit
+from civicloop.core.cases.services import CaseDraft, case_submit
 
 BODY_MAX_CHARS = 5000
 TITLE_MAX_CHARS = 200
@@ -237,17 +237,19 @@ def submission_create(
     if submission.media_url:
         data["media_url"] = submission.media_url
     return case_submit(
-        channel=submission.channel.code,
-        title=submission.title,
-        body=submission.body,
-        category=submission.category,
-        area=loc.area,
-        lat=loc.lat,
-        lng=loc.lng,
-        address=loc.address,
-        contact_name=submission.contact_name,
-        contact_phone=submission.contact_phone,
-        source=source,
-        submission_key=submission_key or None,
-        data=data,
+        draft=CaseDraft(
+            channel=submission.channel.code,
+            title=submission.title,
+            body=submission.body,
+            category=submission.category,
+            area=loc.area,
+            lat=loc.lat,
+            lng=loc.lng,
+            address=loc.address,
+            contact_name=submission.contact_name,
+            contact_phone=submission.contact_phone,
+            source=source,
+            submission_key=submission_key or None,
+            data=data,
+        )
     )

@@ -218,9 +218,9 @@ def notice_approve(
             link_expires_at=now + link_ttl(),
         )
         transition(
-            locked,
-            "approve" if phone else "approve_post",
-            officer,
+            case=locked,
+            action="approve" if phone else "approve_post",
+            actor=officer,
             data={"notice": notice.number, "amount_fen": amount, "delivery": notice.delivery},
             via=VIA,
             now=now,
@@ -254,7 +254,7 @@ def notice_dismiss(*, case: Case, officer: User, reason: str, now: datetime | No
     if not reason:
         raise NoticeError(NoticeErrorCode.MISSING)
     _case_for_review(case=case, officer=officer, states=(REVIEW,))
-    return transition(case, "dismiss", officer, note=reason, via=VIA, now=now)
+    return transition(case=case, action="dismiss", actor=officer, note=reason, via=VIA, now=now)
 
 
 def notice_posted(
@@ -262,7 +262,9 @@ def notice_posted(
 ) -> Case:
     """The officer posted the notice on the car (the owner could not be reached by SMS)."""
     _case_for_review(case=case, officer=officer, states=(TO_POST,))
-    return transition(case, "posted", officer, note=clean_text(note), via=VIA, now=now)
+    return transition(
+        case=case, action="posted", actor=officer, note=clean_text(note), via=VIA, now=now
+    )
 
 
 def notice_statement(*, notice: Notice, text: str, now: datetime | None = None) -> Notice:
@@ -277,7 +279,7 @@ def notice_statement(*, notice: Notice, text: str, now: datetime | None = None) 
         case = Case.objects.get(pk=locked.case_id)
         if case.state != NOTICED or locked.paid_at is not None:
             raise NoticeError(NoticeErrorCode.INVALID_STATE)
-        transition(case, "state_case", None, note=text, via=VIA, now=now)
+        transition(case=case, action="state_case", actor=None, note=text, via=VIA, now=now)
         locked.statement = text
         locked.statement_at = now
         locked.save(update_fields=["statement", "statement_at"])
@@ -293,7 +295,7 @@ def notice_statement_decide(
         raise NoticeError(NoticeErrorCode.MISSING)
     _case_for_review(case=case, officer=officer, states=(STATEMENT,))
     action = "accept_statement" if accept else "uphold"
-    return transition(case, action, officer, note=reason, via=VIA, now=now)
+    return transition(case=case, action=action, actor=officer, note=reason, via=VIA, now=now)
 
 
 def notice_mark_paid(payment: Payment) -> None:
@@ -307,9 +309,9 @@ def notice_mark_paid(payment: Payment) -> None:
     case = Case.objects.get(pk=notice.case_id)
     if case.state in (NOTICED, STATEMENT):
         transition(
-            case,
-            "paid",
-            None,
+            case=case,
+            action="paid",
+            actor=None,
             note=gettext("已缴纳罚款 %(yuan)s 元") % {"yuan": fen_to_yuan(payment.amount_fen)},
             data={"out_trade_no": payment.out_trade_no, "amount_fen": payment.amount_fen},
             via=VIA,

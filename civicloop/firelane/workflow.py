@@ -39,17 +39,22 @@ FIRELANE_FLOW = WorkflowTemplate(
     initial=WARNED,
     states=(
         State(WARNED, _("已提醒"), HolderKind.NONE),
-        State(REVIEW, _("待审核"), HolderKind.OWNER, SLA(1, "workday")),
+        # New work for the officer: on the workbench's "to accept" list.
+        State(REVIEW, _("待审核"), HolderKind.OWNER, SLA(1, "workday"), to_accept=True),
         State(TO_POST, _("待张贴告知单"), HolderKind.OWNER, SLA(1, "workday")),
         State(NOTICED, _("已告知"), HolderKind.NONE),
-        State(STATEMENT, _("陈述申辩待复核"), HolderKind.OWNER, SLA(3, "workday")),
+        State(STATEMENT, _("陈述申辩待复核"), HolderKind.OWNER, SLA(3, "workday"), to_accept=True),
         State(MOVED, _("已驶离"), HolderKind.NONE, terminal=True),
         State(DISMISSED, _("不予处罚"), HolderKind.NONE, terminal=True),
         State(PAID, _("已缴款"), HolderKind.NONE, terminal=True),
         State(CLOSED, _("已结案"), HolderKind.NONE, terminal=True),
     ),
     actions=(
-        Action("moved", _("车辆已驶离"), frozenset({WARNED}), MOVED, _SYSTEM, only_via=VIA),
+        # Only the outcomes are public (shown in a timeline the party may see); the
+        # review steps are internal.
+        Action(
+            "moved", _("车辆已驶离"), frozenset({WARNED}), MOVED, _SYSTEM, only_via=VIA, public=True
+        ),
         Action("evidence", _("证据已生成"), frozenset({WARNED}), REVIEW, _SYSTEM, only_via=VIA),
         Action(
             "approve",
@@ -78,6 +83,7 @@ FIRELANE_FLOW = WorkflowTemplate(
             frozenset({Requires.NOTE}),
             (Effect.SET_RESULT,),
             only_via=VIA,
+            public=True,
         ),
         Action(
             "posted",
@@ -116,8 +122,17 @@ FIRELANE_FLOW = WorkflowTemplate(
             frozenset({Requires.NOTE}),
             (Effect.SET_RESULT,),
             only_via=VIA,
+            public=True,
         ),
-        Action("paid", _("已缴款"), frozenset({NOTICED, STATEMENT}), PAID, _SYSTEM, only_via=VIA),
+        Action(
+            "paid",
+            _("已缴款"),
+            frozenset({NOTICED, STATEMENT}),
+            PAID,
+            _SYSTEM,
+            only_via=VIA,
+            public=True,
+        ),
         Action(
             "close",
             _("结案"),
@@ -127,6 +142,7 @@ FIRELANE_FLOW = WorkflowTemplate(
             frozenset({Requires.NOTE}),
             (Effect.SET_RESULT,),
             only_via=VIA,
+            public=True,
         ),
     ),
 )

@@ -38,7 +38,13 @@ from civicloop.core.cases.access import cases_visible_to
 from civicloop.core.cases.errors import CaseError, CaseErrorCode
 from civicloop.core.cases.models import Case, Rating
 from civicloop.core.cases.notifications import Recipients
-from civicloop.core.cases.services import case_submit, clean_text, timeline_append, transition
+from civicloop.core.cases.services import (
+    CaseDraft,
+    case_submit,
+    clean_text,
+    timeline_append,
+    transition,
+)
 from civicloop.core.outbox.services import outbox_enqueue_many
 from civicloop.core.units.models import Unit
 from civicloop.opinions.codes import code_receiver
@@ -240,23 +246,25 @@ def opinion_submit(*, submission: OpinionSubmission, now: datetime | None = None
             photos = _files_store(sub.photos, kind="photo", field="photos")
             voice = _files_store(sub.voice, kind="voice", field="voice")
             case = case_submit(
-                channel=CHANNEL,
-                title="",
-                body=body,
-                category=sub.category,
-                area=unit.area,
-                lat=sub.lat,
-                lng=sub.lng,
-                address=sub.address,
-                contact_name=clean_text(sub.contact_name)[:50],
-                contact_phone=phone,
-                anonymous=sub.anonymous,
-                owner_unit=unit,
-                holder_user=deputy_user,
-                attachments=[*photos, *voice],
-                submission_key=sub.submission_key,
-                source="code",
-                data=data,
+                draft=CaseDraft(
+                    channel=CHANNEL,
+                    title="",
+                    body=body,
+                    category=sub.category,
+                    area=unit.area,
+                    lat=sub.lat,
+                    lng=sub.lng,
+                    address=sub.address,
+                    contact_name=clean_text(sub.contact_name)[:50],
+                    contact_phone=phone,
+                    anonymous=sub.anonymous,
+                    owner_unit=unit,
+                    holder_user=deputy_user,
+                    attachments=[*photos, *voice],
+                    submission_key=sub.submission_key,
+                    source="code",
+                    data=data,
+                ),
                 now=now,
             )
     except CaseError as error:
@@ -429,9 +437,9 @@ def opinion_act(
         if merge_into is None:
             raise CaseError(CaseErrorCode.INVALID, _("找不到该事项编号。"), field="merge_into")
     return transition(
-        case,
-        action,
-        actor,
+        case=case,
+        action=action,
+        actor=actor,
         note=note,
         unit=unit,
         grade=grade,

@@ -10,12 +10,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from civicloop.core import registry
 from civicloop.core.accounts.services import (
     SmsCodeRefused,
     citizen_for_phone,
@@ -29,24 +30,6 @@ from civicloop.core.cases.selectors import case_timeline
 from civicloop.core.cases.services import actions_available, transition
 
 SESSION_PHONE = "citizen_code_phone"
-PUBLIC_TIMELINE_ACTIONS = frozenset(
-    {
-        "submit",
-        "accept",
-        "answer",
-        "dispatch",
-        "claim",
-        "submit_result",
-        "rate",
-        "reject",
-        "merge",
-        "withdraw",
-        "rework",
-        "transfer",
-        "defer",
-        "resume",
-    }
-)
 
 
 class PhoneForm(forms.Form):
@@ -135,13 +118,15 @@ def citizen_case(request: HttpRequest, number: str) -> HttpResponse:
     if (sign_in := _citizen_required(request)) is not None:
         return sign_in
     case = access_case_by_number(request.user, number)
+    template = registry.workflow(case.workflow)
+    # The citizen sees the steps the template marks public, never internal ones.
     timeline = [
         (entry, labels.action_label(case.workflow, entry.action))
         for entry in case_timeline(case=case)
-        if entry.action in PUBLIC_TIMELINE_ACTIONS
+        if template.is_public_entry(entry.action)
     ]
-    can_withdraw = any(
-        a.code == "withdraw" for a in actions_available(case=case, user=request.user)
+    can_withdraw = bool(template.withdraw_action) and any(
+        a.code == template.withdraw_action for a in actions_available(case=case, user=request.user)
     )
     return render(
         request,
@@ -155,11 +140,14 @@ def citizen_withdraw(request: HttpRequest, number: str) -> HttpResponse:
     if (sign_in := _citizen_required(request)) is not None:
         return sign_in
     case = access_case_by_number(request.user, number)
+    withdraw = registry.workflow(case.workflow).withdraw_action
+    if not withdraw:
+        raise Http404("this channel offers no withdrawal")
     try:
         transition(
-            case,
-            "withdraw",
-            request.user,  # type: ignore[arg-type]
+            case=case,
+            action=withdraw,
+            actor=request.user,  # type: ignore[arg-type]
             note=request.POST.get("note", ""),
             idempotency_key=request.POST.get("idempotency_key") or None,
         )

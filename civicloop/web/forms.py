@@ -122,7 +122,7 @@ class CaseActionForm(forms.Form):
                 max_length=4000,
                 widget=forms.Textarea(attrs={"rows": 3}),
             )
-        if action.code == "submit_result":
+        if action.takes_photos:
             self.fields["photos"] = MultiplePhotoField(
                 label=_("现场照片（可选）"),
                 required=False,

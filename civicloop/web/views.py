@@ -281,9 +281,9 @@ def case_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
             uploads=photos, uploaded_by=actor, allowed_kinds=frozenset({"photo"})
         )
         transition(
-            case,
-            act.code,
-            actor,
+            case=case,
+            action=act.code,
+            actor=actor,
             note=data.get("note", ""),
             unit=unit,
             grade=data.get("grade", ""),

@@ -449,7 +449,9 @@ def test_status_notes_after_answer(
 ) -> None:
     number = _created(client, api_key)
     case = Case.objects.get(number=number)
-    transition(case, "answer", station_user, note="已联系供电所，路灯已于今日修复。")
+    transition(
+        case=case, action="answer", actor=station_user, note="已联系供电所，路灯已于今日修复。"
+    )
     (item,) = get_json(client, f"/open311/v2/requests/{number}.json")
     assert item["status"] == "closed"
     assert item["status_notes"] == "已联系供电所，路灯已于今日修复。"

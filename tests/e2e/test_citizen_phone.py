@@ -17,22 +17,24 @@ CITIZEN_PHONE = "13955556666"
 def answered_case(settings) -> str:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     from civicloop.core.accounts.models import User
-    from civicloop.core.cases.services import case_submit, transition
+    from civicloop.core.cases.services import CaseDraft, case_submit, transition
     from civicloop.core.demo import demo_city_build
     from civicloop.core.units.models import Unit
 
     demo_city_build()
     case = case_submit(
-        channel="opinion",
-        title="小区门口积水",
-        body="每逢下雨小区门口积水严重，老人出行不便。",
-        contact_phone=CITIZEN_PHONE,
-        owner_unit=Unit.objects.get(code="station-331081100"),
+        draft=CaseDraft(
+            channel="opinion",
+            title="小区门口积水",
+            body="每逢下雨小区门口积水严重，老人出行不便。",
+            contact_phone=CITIZEN_PHONE,
+            owner_unit=Unit.objects.get(code="station-331081100"),
+        )
     )
     transition(
-        case,
-        "answer",
-        User.objects.get(username="deputy_wang"),
+        case=case,
+        action="answer",
+        actor=User.objects.get(username="deputy_wang"),
         note="已联系镇政府，排水管改造列入本月计划，月底前完工。",
     )
     return case.number

@@ -28,19 +28,21 @@ def flow_case(settings, tmp_path: Path):
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     }
     from civicloop.core.areas.models import Area
-    from civicloop.core.cases.services import case_submit
+    from civicloop.core.cases.services import CaseDraft, case_submit
     from civicloop.core.demo import demo_city_build
     from civicloop.core.units.models import Unit
 
     demo_city_build()
     return case_submit(
-        channel="opinion",
-        title="泽国大道人行道地砖松动",
-        body="泽国大道中段人行道地砖松动，下雨天踩上去会溅水，老人容易摔倒。",
-        area=Area.objects.get(name="泽国镇"),
-        contact_name="陈小明",
-        contact_phone="13912345678",
-        owner_unit=Unit.objects.get(code="station-331081100"),
+        draft=CaseDraft(
+            channel="opinion",
+            title="泽国大道人行道地砖松动",
+            body="泽国大道中段人行道地砖松动，下雨天踩上去会溅水，老人容易摔倒。",
+            area=Area.objects.get(name="泽国镇"),
+            contact_name="陈小明",
+            contact_phone="13912345678",
+            owner_unit=Unit.objects.get(code="station-331081100"),
+        )
     )
 
 

@@ -87,7 +87,7 @@ def test_no_notice_without_complete_evidence(make_sighting: Any, t0: Any, office
     stay_thresholds_check(stay_id=stay.pk)
     case = Case.objects.get(pk=Stay.objects.get(pk=stay.pk).case_id)
     # Force the case into review without an evidence package.
-    case = transition(case, "evidence", None, via="firelane")
+    case = transition(case=case, action="evidence", actor=None, via="firelane")
     with pytest.raises(NoticeError) as err:
         notice_approve(case=case, officer=officer)
     assert err.value.code == "no_evidence"
@@ -96,9 +96,9 @@ def test_no_notice_without_complete_evidence(make_sighting: Any, t0: Any, office
 
 def test_the_generic_case_actions_cannot_skip_the_review(in_review: Case, officer: User) -> None:
     with pytest.raises(CaseError):
-        transition(in_review, "approve", officer)  # not via the fire-lane service
+        transition(case=in_review, action="approve", actor=officer)  # not via the fire-lane service
     with pytest.raises(CaseError):
-        transition(in_review, "paid", None, via="firelane")  # not from review
+        transition(case=in_review, action="paid", actor=None, via="firelane")  # not from review
 
 
 def test_only_the_enforcement_units_officers_review(in_review: Case) -> None:

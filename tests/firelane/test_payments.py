@@ -133,7 +133,7 @@ def make_notice(*, amount_fen: int = 20000, state: str = "noticed") -> Any:
     from civicloop.core.accounts.models import User
     from civicloop.core.areas.models import Area
     from civicloop.core.cases.models import Case
-    from civicloop.core.cases.services import case_submit
+    from civicloop.core.cases.services import CaseDraft, case_submit
     from civicloop.core.units.models import Unit
     from civicloop.firelane.models import Camera, Lane, Notice, Site, Stay
 
@@ -159,12 +159,14 @@ def make_notice(*, amount_fen: int = 20000, state: str = "noticed") -> Any:
     lane, _ = Lane.objects.get_or_create(camera=camera, name="东侧消防车通道")
     officer = User.objects.create_user(username=f"pay-officer-{n}")
     case = case_submit(
-        channel="firelane",
-        title=f"浙J·A{n:04d} 占用消防车通道",
-        body="车辆在消防车通道停留超过 30 分钟。",
-        area=city,
-        owner_unit=brigade,
-        source="camera",
+        draft=CaseDraft(
+            channel="firelane",
+            title=f"浙J·A{n:04d} 占用消防车通道",
+            body="车辆在消防车通道停留超过 30 分钟。",
+            area=city,
+            owner_unit=brigade,
+            source="camera",
+        )
     )
     Case.objects.filter(pk=case.pk).update(state=state)
     now = timezone.now()

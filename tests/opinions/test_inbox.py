@@ -232,7 +232,7 @@ def test_refusals_wrong_role_wrong_unit_late_and_duplicate(make_opinion: Any) ->
     act(case, "dispatch", "deputy_wang", unit_id=Unit.objects.get(code=TOWN).pk, grade="town")
     # Wrong unit: the housing bureau cannot claim what was sent to the town.
     with pytest.raises(CaseError) as wrong_unit:
-        transition(case, "claim", user("handler_housing"))
+        transition(case=case, action="claim", actor=user("handler_housing"))
     assert wrong_unit.value.code == CaseErrorCode.FORBIDDEN
     # Not an inbox action.
     with pytest.raises(CaseError):
@@ -292,7 +292,9 @@ def test_full_loop_unsatisfied_returns_once_then_goes_to_the_supervisor(
     act(case, "rate", "deputy_wang", rating="unsatisfied", note="未见施工")
     case.refresh_from_db()
     assert case.state == "handling" and case.holder_unit == town and case.round == 1
-    transition(case, "submit_result", user("handler_zeguo"), note="红绿灯已安装完毕。")
+    transition(
+        case=case, action="submit_result", actor=user("handler_zeguo"), note="红绿灯已安装完毕。"
+    )
     act(case, "rate", "deputy_wang", rating="unsatisfied", note="仍不满意")
     case.refresh_from_db()
     assert case.state == "dispatched" and case.holder_unit == town.supervisor
@@ -305,8 +307,8 @@ def test_full_loop_unsatisfied_returns_once_then_goes_to_the_supervisor(
 
 def test_satisfied_closes_and_the_citizen_gets_the_result_by_sms(make_opinion: Any) -> None:
     case = dispatched(make_opinion)
-    transition(case, "claim", user("handler_zeguo"))
-    transition(case, "submit_result", user("handler_zeguo"), note="已修复。")
+    transition(case=case, action="claim", actor=user("handler_zeguo"))
+    transition(case=case, action="submit_result", actor=user("handler_zeguo"), note="已修复。")
     act(case, "rate", "deputy_wang", rating="satisfied", note="及时")
     case.refresh_from_db()
     assert case.state == "closed" and case.rating == "satisfied"

@@ -23,12 +23,12 @@ def only_code_cases() -> None:
 
 def test_figures_per_unit_town_and_deputy(make_opinion: Any, wang: Any) -> None:  # noqa: F811
     ok = dispatched(make_opinion)
-    transition(ok, "claim", user("handler_zeguo"))
-    transition(ok, "submit_result", user("handler_zeguo"), note="已办")
+    transition(case=ok, action="claim", actor=user("handler_zeguo"))
+    transition(case=ok, action="submit_result", actor=user("handler_zeguo"), note="已办")
     act(ok, "rate", "deputy_wang", rating="satisfied")
     bad = dispatched(make_opinion)
-    transition(bad, "claim", user("handler_zeguo"))
-    transition(bad, "submit_result", user("handler_zeguo"), note="已办")
+    transition(case=bad, action="claim", actor=user("handler_zeguo"))
+    transition(case=bad, action="submit_result", actor=user("handler_zeguo"), note="已办")
     act(bad, "rate", "deputy_wang", rating="unsatisfied")  # back to the town: rework
     late = dispatched(make_opinion)
     CaseStep.objects.filter(case=late, ended_at__isnull=True).update(

@@ -29,8 +29,10 @@ def sign_in(client: Client, case: Case, phone: str | None = None) -> Any:
 
 def closed_case(make_opinion: Any) -> Case:  # noqa: F811
     case = dispatched(make_opinion)
-    transition(case, "claim", user("handler_zeguo"))
-    transition(case, "submit_result", user("handler_zeguo"), note="红绿灯已安装完毕。")
+    transition(case=case, action="claim", actor=user("handler_zeguo"))
+    transition(
+        case=case, action="submit_result", actor=user("handler_zeguo"), note="红绿灯已安装完毕。"
+    )
     act(case, "rate", "deputy_wang", rating="satisfied")
     case.refresh_from_db()
     return case

@@ -14,7 +14,7 @@ from PIL import Image
 from civicloop.core.accounts.models import User
 from civicloop.core.areas.models import Area
 from civicloop.core.cases.models import Case
-from civicloop.core.cases.services import case_submit, transition
+from civicloop.core.cases.services import CaseDraft, case_submit, transition
 from civicloop.core.demo import demo_city_build
 from civicloop.core.units.models import Unit
 
@@ -54,22 +54,24 @@ def new_opinion(demo) -> Callable[..., Case]:
 
     def _make(*, anonymous: bool = False, steps: tuple[str, ...] = (), title: str = "") -> Case:
         case = case_submit(
-            channel="opinion",
-            title=title or "村口路灯不亮",
-            body="村口的路灯坏了两周，晚上看不见路。",
-            area=Area.objects.get(name="泽国镇"),
-            contact_name="陈小明",
-            contact_phone="13912345678",
-            anonymous=anonymous,
-            owner_unit=Unit.objects.get(code=STATION),
+            draft=CaseDraft(
+                channel="opinion",
+                title=title or "村口路灯不亮",
+                body="村口的路灯坏了两周，晚上看不见路。",
+                area=Area.objects.get(name="泽国镇"),
+                contact_name="陈小明",
+                contact_phone="13912345678",
+                anonymous=anonymous,
+                owner_unit=Unit.objects.get(code=STATION),
+            )
         )
         station = User.objects.get(username="station_zeguo")
         handler = User.objects.get(username="handler_zeguo")
         for action in steps:
             transition(
-                case,
-                action,
-                handler if action in ("claim", "submit_result") else station,
+                case=case,
+                action=action,
+                actor=handler if action in ("claim", "submit_result") else station,
                 unit=Unit.objects.get(code=TOWN) if action == "dispatch" else None,
                 grade="town" if action == "dispatch" else "",
                 note="已处理。" if action == "submit_result" else "",

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 
-from civicloop.core.cases.services import case_submit
+from civicloop.core.accounts.models import User
+from civicloop.core.cases.models import Case
+from civicloop.core.cases.services import CaseDraft, case_submit, transition
 from civicloop.core.outbox.models import OutboxMessage
 from civicloop.core.units.models import Unit
 
@@ -16,11 +20,13 @@ PHONE = "13955556666"
 
 def submit(phone: str, title: str) -> str:
     return case_submit(
-        channel="opinion",
-        title=title,
-        body="小区门口积水严重。",
-        contact_phone=phone,
-        owner_unit=Unit.objects.get(code="station-331081100"),
+        draft=CaseDraft(
+            channel="opinion",
+            title=title,
+            body="小区门口积水严重。",
+            contact_phone=phone,
+            owner_unit=Unit.objects.get(code="station-331081100"),
+        )
     ).number
 
 
@@ -78,3 +84,37 @@ def test_withdraw_an_open_case_once(demo: None, client: Client) -> None:
     )
     page = client.get(f"/citizen/cases/{number}/").content.decode()
     assert "已撤回" in page and "撤回此事项" not in page
+
+
+def test_the_timeline_shows_only_the_steps_the_template_makes_public(
+    demo: None, client: Client
+) -> None:
+    # Given a case that was dispatched, signed for, and then given an internal step
+    number = submit(PHONE, "路灯不亮")
+    case = Case.objects.get(number=number)
+    staff = User.objects.get
+    transition(case=case, action="accept", actor=staff(username="station_zeguo"))
+    transition(
+        case=case,
+        action="dispatch",
+        actor=staff(username="deputy_wang"),
+        unit=Unit.objects.get(code="town-331081100"),
+        grade="town",
+    )
+    case = transition(case=case, action="claim", actor=staff(username="handler_zeguo"))
+    transition(
+        case=case,
+        action="request_extension",
+        actor=staff(username="handler_zeguo"),
+        note="材料未到",
+        due_at=case.due_at + timedelta(days=10),  # type: ignore[operator]
+    )
+
+    # When the citizen opens it
+    sign_in(client)
+    response = client.get(f"/citizen/cases/{number}/")
+
+    # Then they see the public steps, not the extension request
+    shown = [entry.action for entry, _label in response.context["timeline"]]
+    assert shown == ["submit", "accept", "dispatch", "claim"]
+    assert "申请延期" not in response.content.decode()

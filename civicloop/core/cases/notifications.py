@@ -11,7 +11,7 @@ from django.utils import timezone
 from civicloop.core import registry
 from civicloop.core.accounts.roles import Role
 from civicloop.core.cases.models import Case, CaseStep, Rating, TimelineEntry
-from civicloop.core.cases.workflow import Action
+from civicloop.core.cases.workflow import Action, Effect
 from civicloop.core.outbox.services import OutboxDraft
 from civicloop.core.units.models import Unit
 from civicloop.core.units.selectors import unit_staff_dingtalk_ids
@@ -113,7 +113,7 @@ def on_transition(
             template="case_result",
             params={"number": case.number, "summary": summary[:30]},
         )
-    if action.code == "request_extension" and case.holder_unit is not None:
+    if Effect.REQUEST_EXTENSION in action.effects and case.holder_unit is not None:
         requested = str(entry.data.get("requested_due_at", ""))[:16].replace("T", " ")
         return _work_notice(
             recipients,

@@ -16,8 +16,6 @@ from civicloop.core.units.selectors import user_standing
 
 COUNT_CAP = 1_000
 _LIST_DEFERRED = ("body", "contact_name", "contact_phone", "data", "result", "rating_comment")
-# States in which the holder has yet to take the case in hand.
-TO_ACCEPT_STATES = ("submitted", "dispatched")
 
 
 def _open_states() -> set[str]:
@@ -25,6 +23,26 @@ def _open_states() -> set[str]:
     for template in registry.workflows():
         states |= set(template.open_states())
     return states
+
+
+def to_accept_filter() -> Q:
+    """Cases waiting for their holder to take them in hand: in a state its template marks
+    `to_accept`. A state code that means "to accept" in every template defining it is
+    matched by state alone (the (holder_unit, state, due_at) index); one that means it
+    only in some templates is matched together with those templates' codes."""
+    wanted: dict[str, set[str]] = {}
+    elsewhere: set[str] = set()
+    for template in registry.workflows():
+        for state in template.states:
+            if state.to_accept:
+                wanted.setdefault(state.code, set()).add(template.code)
+            else:
+                elsewhere.add(state.code)
+    plain = sorted(code for code in wanted if code not in elsewhere)
+    cond = Q(state__in=plain)
+    for code in sorted(set(wanted) & elsewhere):
+        cond |= Q(state=code, workflow__in=sorted(wanted[code]))
+    return cond
 
 
 def cases_held_by(*, user: Any) -> QuerySet[Case]:
@@ -57,7 +75,7 @@ def workbench_for(
     closed_at) and (assignee_unit, closed_at) for recently closed."""
     now = now or timezone.now()
     held = cases_held_by(user=user).select_related("holder_unit", "area")
-    to_accept = held.filter(state__in=TO_ACCEPT_STATES)
+    to_accept = held.filter(to_accept_filter())
     due_soon = held.filter(due_at__gt=now, due_at__lte=now + within)
     overdue = held.filter(due_at__lte=now)
     closed = recently_closed_for(user=user, since=now - timedelta(days=30)).select_related(

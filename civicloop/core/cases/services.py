@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -34,6 +35,7 @@ from civicloop.core.cases.models import Case, CaseCounter, CaseStep, Grade, Rati
 from civicloop.core.cases.notifications import Recipients
 from civicloop.core.cases.timeline import entry_hash, genesis_hash
 from civicloop.core.cases.workflow import (
+    OPENED_ENTRY,
     Action,
     Effect,
     HolderKind,
@@ -271,7 +273,7 @@ def timeline_append(
 # --------------------------------------------------------------------------- submit
 
 
-@dataclass
+@dataclass(frozen=True)
 class CaseDraft:
     """What a channel hands to core to open a case (see case_submit)."""
 
@@ -280,8 +282,8 @@ class CaseDraft:
     body: str
     category: str = ""
     area: Area | None = None
-    lat: Any = None
-    lng: Any = None
+    lat: Decimal | None = None
+    lng: Decimal | None = None
     address: str = ""
     contact_name: str = ""
     contact_phone: str = ""
@@ -295,14 +297,14 @@ class CaseDraft:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def case_submit(*, now: datetime | None = None, **draft: Any) -> Case:
+def case_submit(*, draft: CaseDraft, now: datetime | None = None) -> Case:
     """Open a case on a channel, in its workflow's initial state, held by its receiving
     unit (given, or the nearest unit of the channel's kinds up the area tree).
 
     Guarantees: the case, its first step, its first timeline entry and the citizen's
     acknowledgement SMS (outbox) commit together or not at all; the same
     `submission_key` sent twice returns the first case instead of a second one."""
-    return case_submit_many(drafts=[CaseDraft(**draft)], now=now)[0]
+    return case_submit_many(drafts=[draft], now=now)[0]
 
 
 def case_submit_many(*, drafts: Sequence[CaseDraft], now: datetime | None = None) -> list[Case]:
@@ -407,7 +409,7 @@ def _case_from_draft(draft: CaseDraft, *, number: str, writer: _Writer) -> Case:
     writer.open_step(case, state=case.state, unit=owner, started_by="submit", due=due)
     entry = writer.entry(
         case,
-        action="submit",
+        action=OPENED_ENTRY,
         to_state=case.state,
         actor=draft.submitter,
         unit=owner,
@@ -452,7 +454,7 @@ def actions_available(*, case: Case, user: Any) -> list[Action]:
             continue
         if Requires.PENDING_EXTENSION in act.requires and not case.data.get("pending_extension"):
             continue
-        if act.code == "request_extension" and case.data.get("pending_extension"):
+        if _extension_blocked(act=act, case=case):
             continue
         out.append(act)
     return out
@@ -477,8 +479,15 @@ class TransitionInput:
     via: str = ""
 
 
+def _extension_blocked(*, act: Action, case: Case) -> bool:
+    """An action that asks for an extension waits until the pending one is decided."""
+    return Effect.REQUEST_EXTENSION in act.effects and bool(case.data.get("pending_extension"))
+
+
 def _check_requirements(*, act: Action, case: Case, given: TransitionInput) -> None:
     req = act.requires
+    if _extension_blocked(act=act, case=case):
+        raise CaseError(CaseErrorCode.INVALID_STATE, _("已有待审批的延期申请。"))
     if Requires.NOTE in req and not given.note:
         raise CaseError(CaseErrorCode.MISSING, _("请填写说明。"), field="note")
     if Requires.UNIT in req:
@@ -486,7 +495,7 @@ def _check_requirements(*, act: Action, case: Case, given: TransitionInput) -> N
             raise CaseError(CaseErrorCode.MISSING, _("请选择办理单位。"), field="unit")
         if not given.unit.is_active:
             raise CaseError(CaseErrorCode.INVALID, _("该单位已停用。"), field="unit")
-        if given.unit.pk == case.holder_unit_id and act.code == "transfer":
+        if act.unit_must_differ and given.unit.pk == case.holder_unit_id:
             raise CaseError(
                 CaseErrorCode.INVALID, _("改派的单位与当前办理单位相同。"), field="unit"
             )
@@ -524,10 +533,10 @@ def _dispatch_sla(template: WorkflowTemplate, grade: str) -> SLA:
 
 
 def transition(
+    *,
     case: Case,
     action: str,
     actor: User | None,
-    *,
     note: str = "",
     unit: Unit | None = None,
     grade: str = "",
@@ -562,15 +571,20 @@ def transition(
         via=via,
     )
     return transition_many(
-        [case], action, actor, given=given, idempotency_key=idempotency_key, now=now
+        cases=[case],
+        action=action,
+        actor=actor,
+        given=given,
+        idempotency_key=idempotency_key,
+        now=now,
     )[0]
 
 
 def transition_many(
+    *,
     cases: Sequence[Case],
     action: str,
     actor: User | None,
-    *,
     given: TransitionInput | None = None,
     idempotency_key: str | None = None,
     now: datetime | None = None,
@@ -717,10 +731,10 @@ def _apply(
                 assignee = writer.unit(case.assignee_unit_id)
                 supervisor = writer.unit(assignee.supervisor_id) if assignee else None
                 if assignee is not None and case.round < template.unsatisfied_returns:
-                    target, new_holder = "handling", assignee
+                    target, new_holder = template.rework_state, assignee
                     entry_data["outcome"] = "returned_to_unit"
                 elif supervisor is not None:
-                    target, new_holder = "dispatched", supervisor
+                    target, new_holder = template.escalate_state, supervisor
                     case.assignee_unit = supervisor
                     entry_data["outcome"] = "escalated_to_supervisor"
                     entry_data["unit"] = supervisor.name
@@ -821,7 +835,7 @@ def _apply(
         attachments=given.attachments,
     )
     changed.append(case)
-    if act.code == "merge" and given.merge_into is not None:
+    if Effect.MERGE in act.effects and given.merge_into is not None:
         merged = Case.objects.select_for_update().get(pk=given.merge_into.pk)
         writer.entry(
             merged,

@@ -4,6 +4,10 @@ A template lists states and actions. An action says from which states it may be 
 who may take it, what it requires, and what it does; the one engine in `services.py`
 (`transition`) reads it. Modules register their own templates; core ships
 `GENERIC_LOOP`, the closed loop the opinion channel and others use.
+
+Everything the engine and the generic pages need to know about a loop is said here, as
+attributes (which states wait for acceptance, which actions the citizen sees, where a
+rating returns), so no code outside a template names its states or actions.
 """
 
 from __future__ import annotations
@@ -61,6 +65,11 @@ class Effect(StrEnum):
     CLOSE = "close"
 
 
+# The timeline entry `case_submit` writes when a case opens: not an action of any
+# template, and always shown to the citizen.
+OPENED_ENTRY = "submit"
+
+
 class HolderKind(StrEnum):
     OWNER = "owner"
     ASSIGNEE = "assignee"
@@ -74,6 +83,8 @@ class State:
     holder: HolderKind = HolderKind.OWNER
     sla: SLA | None = None
     terminal: bool = False
+    # The holder has yet to take the case in hand (the workbench's "to accept" list).
+    to_accept: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,6 +103,12 @@ class Action:
     # Taken only through the named module's own service, which checks and does what core
     # cannot (the fire-lane evidence and notice); the generic pages and API never offer it.
     only_via: str = ""
+    # Shown in the citizen's timeline of their case (internal steps are not).
+    public: bool = False
+    # The unit given must differ from the one holding the case now (改派).
+    unit_must_differ: bool = False
+    # The page offers site photos with it (a handling result).
+    takes_photos: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,6 +123,13 @@ class WorkflowTemplate:
     default_dispatch_sla: SLA = SLA(10, "workday")  # noqa: RUF009 - SLA is frozen
     # How many 不满意 returns to the same unit before the case goes up to its supervisor.
     unsatisfied_returns: int = 1
+    # Where a RATE of 不满意 sends the case: back to the assigned unit (`rework_state`)
+    # for the first `unsatisfied_returns` times, then up to its supervisor
+    # (`escalate_state`). Required when an action has the RATE effect.
+    rework_state: str = ""
+    escalate_state: str = ""
+    # The action the citizen's own page offers to withdraw a case ("" for none).
+    withdraw_action: str = ""
 
     def state(self, code: str) -> State:
         for s in self.states:
@@ -128,19 +152,103 @@ class WorkflowTemplate:
     def terminal_states(self) -> list[str]:
         return [s.code for s in self.states if s.terminal]
 
+    def to_accept_states(self) -> list[str]:
+        return [s.code for s in self.states if s.to_accept]
+
+    def is_public_entry(self, code: str) -> bool:
+        """Whether a timeline entry of this code is shown to the citizen: the opening
+        entry and the actions marked `public`; never module events or internal steps."""
+        if code == OPENED_ENTRY:
+            return True
+        return any(a.code == code and a.public for a in self.actions)
+
     def validate(self) -> None:
-        """Refuse a template that names a state it does not define."""
+        """Refuse (ValueError, naming the template and the rule) a template the engine
+        could not run: a state it does not define, an action defined twice, or an
+        action whose effects lack what they need (the input they read, or a target state
+        of the right kind)."""
         codes = {s.code for s in self.states}
         if self.initial not in codes:
             raise ValueError(f"{self.code}: initial state {self.initial!r} is not defined")
+        for st in self.states:
+            if st.to_accept and st.terminal:
+                raise ValueError(f"{self.code}: terminal state {st.code!r} cannot be to_accept")
         seen: set[str] = set()
         for a in self.actions:
+            if a.code == OPENED_ENTRY:
+                raise ValueError(f"{self.code}: action code {a.code!r} is reserved")
             if a.code in seen:
                 raise ValueError(f"{self.code}: action {a.code!r} defined twice")
             seen.add(a.code)
             unknown = (set(a.sources) | {a.target}) - codes
             if unknown:
                 raise ValueError(f"{self.code}: action {a.code!r} names unknown states {unknown}")
+            self._validate_action(a)
+        for name in ("rework_state", "escalate_state"):
+            code = getattr(self, name)
+            if code and code not in codes:
+                raise ValueError(f"{self.code}: {name} {code!r} is not defined")
+        if self.withdraw_action:
+            if self.withdraw_action not in seen:
+                raise ValueError(
+                    f"{self.code}: withdraw_action {self.withdraw_action!r} is not defined"
+                )
+            act = self.action(self.withdraw_action)
+            if Who.SUBMITTER not in act.who or not self.state(act.target).terminal:
+                raise ValueError(
+                    f"{self.code}: withdraw_action {act.code!r} must be taken by the "
+                    "submitter and end the case"
+                )
+
+    def _validate_action(self, a: Action) -> None:
+        def refuse(why: str) -> ValueError:
+            return ValueError(f"{self.code}: action {a.code!r} {why}")
+
+        def need(*required: Requires) -> None:
+            missing = set(required) - a.requires
+            if missing:
+                names = ", ".join(sorted(missing))
+                raise refuse(f"has effects that need requires {names}")
+
+        def handled_by_unit(code: str, kind: HolderKind, what: str) -> None:
+            state = self.state(code)
+            if state.terminal or state.holder is not kind:
+                raise refuse(f"{what} {code!r} must be an open state held by the {kind}")
+
+        target = self.state(a.target)
+        effects = set(a.effects)
+        if a.unit_must_differ:
+            need(Requires.UNIT)
+        if Effect.ASSIGN_UNIT in effects:
+            need(Requires.UNIT)
+            handled_by_unit(a.target, HolderKind.ASSIGNEE, "assigns a unit: its target")
+        if Effect.BACK_TO_OWNER in effects:
+            handled_by_unit(a.target, HolderKind.OWNER, "hands back to the owner: its target")
+        if Effect.SET_RESULT in effects:
+            need(Requires.NOTE)
+        if Effect.RATE in effects:
+            need(Requires.RATING)
+            if not target.terminal:
+                raise refuse("rates: a satisfied rating must end the case (terminal target)")
+            for name in ("rework_state", "escalate_state"):
+                code = getattr(self, name)
+                if not code:
+                    raise refuse(f"rates, so the template must name its {name}")
+                if code not in {s.code for s in self.states}:
+                    raise ValueError(f"{self.code}: {name} {code!r} is not defined")
+                handled_by_unit(code, HolderKind.ASSIGNEE, f"rates: the {name}")
+        if Effect.REWORK in effects:
+            handled_by_unit(a.target, HolderKind.ASSIGNEE, "sends back for rework: its target")
+        if Effect.REQUEST_EXTENSION in effects:
+            need(Requires.DUE_AT, Requires.NOTE)
+        if effects & {Effect.APPROVE_EXTENSION, Effect.DENY_EXTENSION}:
+            need(Requires.PENDING_EXTENSION)
+        if Effect.DEFER in effects and target.terminal:
+            raise refuse("defers: its target must be an open state")
+        if Effect.MERGE in effects:
+            need(Requires.MERGE_INTO)
+        if Effect.CLOSE in effects and not target.terminal:
+            raise refuse("closes: its target must be a terminal state")
 
 
 # ---------------------------------------------------------------------------
@@ -165,9 +273,10 @@ GENERIC_LOOP = WorkflowTemplate(
     label=_("通用闭环"),
     initial=SUBMITTED,
     states=(
-        State(SUBMITTED, _("待受理"), HolderKind.OWNER, SLA(1, "workday")),
+        State(SUBMITTED, _("待受理"), HolderKind.OWNER, SLA(1, "workday"), to_accept=True),
         State(ACCEPTED, _("已受理"), HolderKind.OWNER, SLA(2, "workday")),
-        State(DISPATCHED, _("待签收"), HolderKind.ASSIGNEE),  # deadline set at dispatch
+        # The deadline of 待签收 is set at dispatch.
+        State(DISPATCHED, _("待签收"), HolderKind.ASSIGNEE, to_accept=True),
         State(HANDLING, _("办理中"), HolderKind.ASSIGNEE),
         State(DEFERRED, _("缓办"), HolderKind.ASSIGNEE),
         State(RESULT_SUBMITTED, _("待评价"), HolderKind.OWNER, SLA(3, "workday")),
@@ -177,7 +286,9 @@ GENERIC_LOOP = WorkflowTemplate(
         State(WITHDRAWN, _("已撤回"), HolderKind.NONE, terminal=True),
     ),
     actions=(
-        Action("accept", _("受理"), frozenset({SUBMITTED}), ACCEPTED, _OWNER, primary=True),
+        Action(
+            "accept", _("受理"), frozenset({SUBMITTED}), ACCEPTED, _OWNER, primary=True, public=True
+        ),
         Action(
             "answer",
             _("直接答复"),
@@ -187,6 +298,7 @@ GENERIC_LOOP = WorkflowTemplate(
             frozenset({Requires.NOTE}),
             (Effect.SET_RESULT, Effect.CLOSE),
             primary=True,
+            public=True,
         ),
         Action(
             "dispatch",
@@ -197,6 +309,7 @@ GENERIC_LOOP = WorkflowTemplate(
             frozenset({Requires.UNIT, Requires.GRADE}),
             (Effect.ASSIGN_UNIT,),
             primary=True,
+            public=True,
         ),
         Action(
             "claim",
@@ -206,6 +319,7 @@ GENERIC_LOOP = WorkflowTemplate(
             _HOLDER,
             effects=(Effect.KEEP_DEADLINE,),
             primary=True,
+            public=True,
         ),
         Action(
             "return",
@@ -226,6 +340,8 @@ GENERIC_LOOP = WorkflowTemplate(
             frozenset({Requires.UNIT, Requires.NOTE}),
             (Effect.ASSIGN_UNIT,),
             counts_as="transferred",
+            public=True,
+            unit_must_differ=True,
         ),
         Action(
             "submit_result",
@@ -236,6 +352,8 @@ GENERIC_LOOP = WorkflowTemplate(
             frozenset({Requires.NOTE}),
             (Effect.SET_RESULT,),
             primary=True,
+            public=True,
+            takes_photos=True,
         ),
         Action(
             "request_extension",
@@ -274,6 +392,7 @@ GENERIC_LOOP = WorkflowTemplate(
             frozenset({Requires.NOTE}),
             (Effect.DEFER,),
             counts_as="deferred",
+            public=True,
         ),
         Action(
             "resume",
@@ -282,6 +401,7 @@ GENERIC_LOOP = WorkflowTemplate(
             HANDLING,
             _HOLDER,
             effects=(Effect.RESUME,),
+            public=True,
         ),
         Action(
             "rework",
@@ -292,6 +412,7 @@ GENERIC_LOOP = WorkflowTemplate(
             frozenset({Requires.NOTE}),
             (Effect.REWORK,),
             counts_as="rework",
+            public=True,
         ),
         Action(
             "rate",
@@ -302,6 +423,7 @@ GENERIC_LOOP = WorkflowTemplate(
             frozenset({Requires.RATING}),
             (Effect.RATE,),
             primary=True,
+            public=True,
         ),
         Action(
             "reject",
@@ -311,6 +433,7 @@ GENERIC_LOOP = WorkflowTemplate(
             _OWNER,
             frozenset({Requires.NOTE}),
             (Effect.SET_RESULT, Effect.CLOSE),
+            public=True,
         ),
         Action(
             "merge",
@@ -320,6 +443,7 @@ GENERIC_LOOP = WorkflowTemplate(
             _OWNER,
             frozenset({Requires.MERGE_INTO}),
             (Effect.MERGE, Effect.CLOSE),
+            public=True,
         ),
         Action(
             "withdraw",
@@ -328,7 +452,11 @@ GENERIC_LOOP = WorkflowTemplate(
             WITHDRAWN,
             frozenset({Who.SUBMITTER, Who.ADMIN}),
             effects=(Effect.CLOSE,),
+            public=True,
         ),
     ),
     grade_sla={"town": SLA(10, "workday"), "city": SLA(15, "workday")},
+    rework_state=HANDLING,
+    escalate_state=DISPATCHED,
+    withdraw_action="withdraw",
 )

@@ -26,10 +26,16 @@ def test_units_see_what_they_own_hold_or_held(demo_city: None) -> None:
     with pytest.raises(Http404):
         access_case_by_number(user("handler_housing"), case.number)
 
-    transition(case, "accept", user("station_zeguo"))
-    transition(case, "dispatch", user("deputy_wang"), unit=unit("dept-housing"), grade="city")
+    transition(case=case, action="accept", actor=user("station_zeguo"))
+    transition(
+        case=case,
+        action="dispatch",
+        actor=user("deputy_wang"),
+        unit=unit("dept-housing"),
+        grade="city",
+    )
     assert access_case_by_number(user("handler_housing"), case.number) == case
-    transition(case, "return", user("handler_housing"), note="非本单位职责")
+    transition(case=case, action="return", actor=user("handler_housing"), note="非本单位职责")
     # The housing bureau held it once: it can still read what it did.
     assert cases_visible_to(user("handler_housing")).filter(pk=case.pk).exists()
 
@@ -45,9 +51,13 @@ def test_anonymous_contact_is_hidden_from_handling_units_and_reads_are_logged(
     demo_city: None,
 ) -> None:
     case = opinion(anonymous=True)
-    transition(case, "accept", user("station_zeguo"))
+    transition(case=case, action="accept", actor=user("station_zeguo"))
     case = transition(
-        case, "dispatch", user("deputy_wang"), unit=unit("town-331081100"), grade="town"
+        case=case,
+        action="dispatch",
+        actor=user("deputy_wang"),
+        unit=unit("town-331081100"),
+        grade="town",
     )
     assert may_see_contact(user("deputy_wang"), case)
     assert not may_see_contact(user("handler_zeguo"), case)

@@ -15,16 +15,16 @@ pytestmark = pytest.mark.django_db
 
 def handling_case() -> str:
     case = opinion(now=at("2026-11-02 10:00"))
-    transition(case, "accept", user("station_zeguo"), now=at("2026-11-02 10:00"))
+    transition(case=case, action="accept", actor=user("station_zeguo"), now=at("2026-11-02 10:00"))
     transition(
-        case,
-        "dispatch",
-        user("deputy_wang"),
+        case=case,
+        action="dispatch",
+        actor=user("deputy_wang"),
         unit=unit("town-331081100"),
         grade="town",
         now=at("2026-11-02 10:00"),
     )
-    transition(case, "claim", user("handler_zeguo"), now=at("2026-11-02 11:00"))
+    transition(case=case, action="claim", actor=user("handler_zeguo"), now=at("2026-11-02 11:00"))
     return case.number
 
 
@@ -69,9 +69,9 @@ def test_reminder_then_leader_then_supervisor_each_once(demo_city: None) -> None
 def test_a_closed_step_is_never_reminded(demo_city: None) -> None:
     number = handling_case()
     transition(
-        CaseStep.objects.get(case__number=number, ended_at__isnull=True).case,
-        "submit_result",
-        user("handler_zeguo"),
+        case=CaseStep.objects.get(case__number=number, ended_at__isnull=True).case,
+        action="submit_result",
+        actor=user("handler_zeguo"),
         note="已办理",
         now=at("2026-11-03 10:00"),
     )

@@ -20,7 +20,9 @@ pytestmark = pytest.mark.django_db
 
 def closed_case() -> Case:
     case = opinion()
-    return transition(case, "answer", user("deputy_wang"), note="已向群众解释相关政策。")
+    return transition(
+        case=case, action="answer", actor=user("deputy_wang"), note="已向群众解释相关政策。"
+    )
 
 
 def run_verify() -> tuple[int, str, str]:
