@@ -14,6 +14,7 @@ from civicloop.core.cases.labels import action_label, state_label
 from civicloop.core.cases.models import Case, Rating, TimelineEntry
 from civicloop.core.units.models import Unit, UnitKind
 from civicloop.core.units.selectors import user_standing
+from civicloop.opinions.hooks import STATION
 
 CHANNEL = "opinion"
 _LIST_DEFERRED = ("body", "contact_name", "contact_phone", "result", "rating_comment")
@@ -45,7 +46,7 @@ PUBLIC_ACTIONS = frozenset(
 
 def inbox_station_unit_ids(*, user: Any) -> frozenset[int]:
     """The liaison stations the user acts for (a deputy or a station clerk)."""
-    return user_standing(user).unit_ids_of_kind(UnitKind.STATION)
+    return user_standing(user).unit_ids_of_kind(STATION.code)
 
 
 def inbox_cases(*, user: Any) -> QuerySet[Case]:

@@ -27,8 +27,9 @@ from django.utils import timezone
 
 from civicloop.core.areas.models import Area, AreaLevel
 from civicloop.core.cases.models import Case, CaseStep, Rating
-from civicloop.core.units.models import Unit, UnitKind
+from civicloop.core.units.models import Unit
 from civicloop.core.units.selectors import user_standing
+from civicloop.opinions.hooks import STATION
 
 CHANNEL = "opinion"
 NPC_OFFICE_UNIT = "dept-npc-deputies"  # 温岭市人大常委会代表工作委员会
@@ -107,7 +108,7 @@ def stats_scope_for(*, user: Any) -> StatsScope | None:
         return StatsScope(all=True)
     if standing.in_unit_coded(NPC_OFFICE_UNIT):
         return StatsScope(all=True)
-    stations = standing.unit_ids_of_kind(UnitKind.STATION)
+    stations = standing.unit_ids_of_kind(STATION.code)
     return StatsScope(all=False, station_ids=stations) if stations else None
 
 

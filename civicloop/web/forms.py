@@ -15,17 +15,19 @@ from django.utils.translation import gettext_lazy as _
 from civicloop.core import registry
 from civicloop.core.cases.models import Grade, Rating
 from civicloop.core.cases.workflow import Action, Requires
-from civicloop.core.units.models import Unit, UnitKind
+from civicloop.core.units.models import Unit, unit_kind_choices
 
 UnitChoices = list[tuple[str, list[tuple[int, str]]]]
 
 
 def unit_choices_grouped() -> UnitChoices:
-    """Active units for a <select>, grouped by kind in the order of `UnitKind` (one query)."""
+    """Active units for a <select>, grouped by kind in the order of the unit kinds (one query)."""
     by_kind: dict[str, list[tuple[int, str]]] = {}
     for pk, name, kind in Unit.objects.filter(is_active=True).values_list("pk", "name", "kind"):
         by_kind.setdefault(kind, []).append((pk, name))
-    return [(str(label), by_kind[value]) for value, label in UnitKind.choices if value in by_kind]
+    return [
+        (str(label), by_kind[value]) for value, label in unit_kind_choices() if value in by_kind
+    ]
 
 
 class MultiplePhotoInput(forms.FileInput):

@@ -8,11 +8,14 @@ import re
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.test import Client
 
 from civicloop.core.cases.models import Case
 
-pytestmark = pytest.mark.django_db
+# needs_modules: uses the opinions module's channel, units or pages (collected only
+# when it is enabled).
+pytestmark = [pytest.mark.django_db, pytest.mark.needs_modules("opinions")]
 
 ZEGUO_STATION = "station-331081100"
 
@@ -269,6 +272,34 @@ def test_create_case_with_api_key(client: Client, demo_city: None, api_key: str)
         HTTP_AUTHORIZATION=f"Bearer {api_key}",
     )
     assert body(again)["number"] == data["number"]
+
+
+@pytest.mark.skipif(
+    not apps.is_installed("civicloop.firelane"), reason="the firelane module is disabled"
+)
+def test_channel_taken_only_by_its_module_is_refused(
+    client: Client, demo_city: None, api_key: str
+) -> None:
+    """Given a channel whose cases only its module opens (a fire-lane violation needs a
+    camera's stay and evidence), when an integration posts one to the generic API or to
+    Open311, then it is refused as an unknown channel and no case is created."""
+    payload = {"channel": "firelane", "body": "x", "address": "太平街道"}
+    response = post_json(client, "/api/v1/cases", payload, HTTP_AUTHORIZATION=f"Bearer {api_key}")
+    assert_error(response, 400, "unknown_channel")
+    open311 = client.post(
+        "/open311/v2/requests.json",
+        {
+            "service_code": "firelane",
+            "description": "x",
+            "address_string": "太平街道",
+            "api_key": api_key,
+        },
+    )
+    assert open311.status_code in (400, 404), open311.content
+    assert not Case.objects.filter(channel="firelane").exists()
+    listed = {c["code"]: c for c in body(client.get("/api/v1/channels"))}
+    assert listed["firelane"]["intakes"] == ["module"]
+    assert "api" in listed["opinion"]["intakes"]
 
 
 def test_create_case_needs_api_key(client: Client, demo_city: None) -> None:

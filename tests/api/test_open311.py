@@ -15,7 +15,9 @@ from civicloop.core.accounts.models import User
 from civicloop.core.cases.models import Case
 from civicloop.core.cases.services import transition
 
-pytestmark = pytest.mark.django_db
+# needs_modules: uses the opinions module's channel, units or pages (collected only
+# when it is enabled).
+pytestmark = [pytest.mark.django_db, pytest.mark.needs_modules("opinions")]
 
 ZEGUO_STATION = "station-331081100"
 ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$")

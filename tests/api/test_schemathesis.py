@@ -29,7 +29,7 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_applica
 
 @pytest.fixture
 def staff_session_cookie(demo_city: None, client: Any) -> str:
-    client.force_login(User.objects.get(username="station_zeguo"))
+    client.force_login(User.objects.get(username="handler_zeguo"))
     return str(client.cookies["sessionid"].value)
 
 

@@ -8,7 +8,13 @@ import pytest
 
 from tests.e2e.conftest import PHONE, SHOTS
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# needs_modules: uses the opinions module's channel, units or pages (collected only
+# when it is enabled).
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.needs_modules("opinions"),
+]
 
 CITIZEN_PHONE = "13955556666"
 

@@ -16,7 +16,13 @@ from django.utils import timezone
 from tests.conftest import ROOT
 from tests.e2e.conftest import DESKTOP, PHONE, SHOTS
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# needs_modules: uses the firelane module's channel, units or pages (collected only
+# when it is enabled).
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.needs_modules("firelane"),
+]
 
 ECHARTS_DIST = ROOT / "build" / "vendor" / "echarts"
 ECHARTS_PREFIX = "vendor/echarts"
@@ -45,15 +51,13 @@ def dash_site(dashboard_settings):
     from civicloop.core.areas.models import Area
     from civicloop.core.cases.models import Case
     from civicloop.core.demo import demo_city_build
-    from civicloop.core.units.models import Unit, UnitKind
+    from civicloop.core.units.models import Unit
     from civicloop.firelane.models import Camera, Lane, Notice, Site, Stay
 
     demo_city_build()
     now = timezone.now()
     area = Area.objects.get(code="331081001")
-    unit = Unit.objects.create(
-        code="e2e-prop", name="东湖花园物业", kind=UnitKind.PROPERTY, area=area
-    )
+    unit = Unit.objects.create(code="e2e-prop", name="东湖花园物业", kind="property", area=area)
     site = Site.objects.create(
         code="e2e-donghu",
         name="东湖花园",

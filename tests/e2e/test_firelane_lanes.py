@@ -16,7 +16,13 @@ import pytest
 from tests.conftest import ROOT
 from tests.e2e.conftest import PHONE, SHOTS
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# needs_modules: uses the firelane module's channel, units or pages (collected only
+# when it is enabled).
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.needs_modules("firelane"),
+]
 
 SCENE = ROOT / "civicloop" / "firelane" / "demo_images" / "hyperlpr_scene_0014.jpg"
 # Corners clicked, as fractions of the picture: the lower band where the car stands.

@@ -21,7 +21,7 @@ from civicloop.core.accounts.models import User
 from civicloop.core.accounts.roles import Role
 from civicloop.core.areas.models import Area
 from civicloop.core.cases.models import Case
-from civicloop.core.units.models import AreaGrant, Membership, Unit, UnitKind
+from civicloop.core.units.models import AreaGrant, Membership, Unit
 from civicloop.firelane.access import firelane_scope_for
 from civicloop.firelane.dashboard import (
     cameras_health,
@@ -123,12 +123,8 @@ def world(demo_city) -> World:
     fire = Unit.objects.get(code="dept-fire")
     taiping = Area.objects.get(code="331081001")
     zeguo = Area.objects.get(name="泽国镇")
-    prop_a = Unit.objects.create(
-        code="t-prop-a", name="东湖物业", kind=UnitKind.PROPERTY, area=taiping
-    )
-    prop_b = Unit.objects.create(
-        code="t-prop-b", name="泽国物业", kind=UnitKind.PROPERTY, area=zeguo
-    )
+    prop_a = Unit.objects.create(code="t-prop-a", name="东湖物业", kind="property", area=taiping)
+    prop_b = Unit.objects.create(code="t-prop-b", name="泽国物业", kind="property", area=zeguo)
     site_a = Site.objects.create(
         code="t-donghu",
         name="东湖花园",

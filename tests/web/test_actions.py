@@ -11,7 +11,9 @@ from civicloop.core.cases.models import Case, TimelineEntry
 from civicloop.core.units.models import Unit
 from tests.web.conftest import TOWN, jpeg_upload
 
-pytestmark = pytest.mark.django_db
+# needs_modules: uses the opinions module's channel, units or pages (collected only
+# when it is enabled).
+pytestmark = [pytest.mark.django_db, pytest.mark.needs_modules("opinions")]
 
 
 def act_url(case: Case, action: str) -> str:

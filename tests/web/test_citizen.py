@@ -13,7 +13,9 @@ from civicloop.core.cases.services import CaseDraft, case_submit, transition
 from civicloop.core.outbox.models import OutboxMessage
 from civicloop.core.units.models import Unit
 
-pytestmark = pytest.mark.django_db
+# needs_modules: uses the opinions module's channel, units or pages (collected only
+# when it is enabled).
+pytestmark = [pytest.mark.django_db, pytest.mark.needs_modules("opinions")]
 
 PHONE = "13955556666"
 

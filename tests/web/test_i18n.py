@@ -22,7 +22,7 @@ def test_english_by_accept_language(login_as):
 
 
 def test_english_by_set_language(login_as):
-    client = login_as("station_zeguo")
+    client = login_as("handler_zeguo")
     response = client.post(
         reverse("set_language"), {"language": "en", "next": reverse("web:case_list")}
     )

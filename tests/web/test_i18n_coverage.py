@@ -27,6 +27,10 @@ from civicloop.core.areas.models import Area
 from civicloop.core.units.models import Unit
 from civicloop.firelane.models import Camera, Lane, Site
 
+# Uses the firelane module's channel, units or pages: collected only when it is enabled.
+pytestmark = pytest.mark.needs_modules("firelane")
+
+
 PACKAGE = Path(__file__).resolve().parents[2] / "civicloop"
 CATALOGUES = sorted(PACKAGE.glob("**/locale/en/LC_MESSAGES/*.po"))
 MAIN_CATALOGUE = PACKAGE / "locale" / "en" / "LC_MESSAGES" / "django.po"

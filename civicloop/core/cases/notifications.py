@@ -9,21 +9,19 @@ from __future__ import annotations
 from django.utils import timezone
 
 from civicloop.core import registry
-from civicloop.core.accounts.roles import Role
+from civicloop.core.accounts.roles import Role, unit_roles
 from civicloop.core.cases.models import Case, CaseStep, Rating, TimelineEntry
 from civicloop.core.cases.workflow import Action, Effect
 from civicloop.core.outbox.services import OutboxDraft
 from civicloop.core.units.models import Unit
 from civicloop.core.units.selectors import unit_staff_dingtalk_ids
 
-STAFF_ROLES: tuple[str, ...] = (
-    Role.HANDLER,
-    Role.UNIT_LEADER,
-    Role.DEPUTY,
-    Role.CPPCC,
-    Role.OFFICER,
-)
 LEADER_ROLES: tuple[str, ...] = (Role.UNIT_LEADER,)
+
+
+def staff_roles() -> tuple[str, ...]:
+    """The roles told about a unit's cases: those that act for it (core's and modules')."""
+    return tuple(sorted(unit_roles()))
 
 
 class Recipients:
@@ -61,9 +59,9 @@ def _work_notice(
     key: str,
     title: str,
     text: str,
-    roles: tuple[str, ...] = STAFF_ROLES,
+    roles: tuple[str, ...] | None = None,
 ) -> list[OutboxDraft]:
-    userids = recipients.of(unit, roles)
+    userids = recipients.of(unit, roles if roles is not None else staff_roles())
     if not userids:
         return []
     payload = {"userids": userids, "title": title, "text": text}
@@ -154,7 +152,7 @@ def on_reminder(recipients: Recipients, *, case: Case, step: CaseStep) -> list[O
 def on_escalation(
     recipients: Recipients, *, case: Case, step: CaseStep, level: int, unit: Unit
 ) -> list[OutboxDraft]:
-    roles = LEADER_ROLES if level == 1 else (*STAFF_ROLES, Role.UNIT_LEADER)
+    roles = LEADER_ROLES if level == 1 else (*staff_roles(), Role.UNIT_LEADER)
     title = "超期督办" if level == 1 else "超期上报"
     return _work_notice(
         recipients,
@@ -176,7 +174,7 @@ def on_citizen_rating(
     case; other ratings tell no one. Keyed on the entry, so it is sent once."""
     if entry.data.get("rating") != Rating.UNSATISFIED:
         return []
-    userids = set(recipients.of(case.owner_unit, STAFF_ROLES)) if case.owner_unit else set()
+    userids = set(recipients.of(case.owner_unit, staff_roles())) if case.owner_unit else set()
     addressee = case.holder_user
     if addressee is not None and addressee.dingtalk_userid:
         userids.add(addressee.dingtalk_userid)

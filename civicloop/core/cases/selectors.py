@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from civicloop.core import registry
 from civicloop.core.cases.access import cases_visible_to
 from civicloop.core.cases.models import Case, TimelineEntry
+from civicloop.core.registry import TileValue
 from civicloop.core.units.selectors import user_standing
 
 COUNT_CAP = 1_000
@@ -168,3 +170,26 @@ def case_timeline(*, case: Case) -> QuerySet[TimelineEntry]:
         .prefetch_related("attachments")
         .order_by("seq")
     )
+
+
+def channel_figures(*, user: Any, channel: str, now: datetime) -> list[TileValue]:
+    """The figures every channel's cockpit tile shows, over the cases the user may see:
+    received today, open, due within a day, overdue (红灯). One query."""
+    template = registry.workflow(registry.channel(channel).workflow)
+    today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    open_q = Q(state__in=template.open_states())
+    counts = cases_visible_to(user, Case.objects.filter(channel=channel)).aggregate(
+        today=Count("pk", filter=Q(created_at__gte=today)),
+        open=Count("pk", filter=open_q),
+        due_soon=Count(
+            "pk", filter=open_q & Q(due_at__gt=now, due_at__lte=now + timedelta(days=1))
+        ),
+        overdue=Count("pk", filter=open_q & Q(due_at__lte=now)),
+    )
+    href = f"/cases/?channel={channel}"
+    return [
+        TileValue(_("今日受理"), counts["today"], href),
+        TileValue(_("办理中"), counts["open"], href),
+        TileValue(_("一天内到期"), counts["due_soon"], href),
+        TileValue(_("已超期"), counts["overdue"], href, alert=counts["overdue"] > 0),
+    ]

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from civicloop.core import registry
 from civicloop.core.accounts.crypto import lookup_digest
 from civicloop.core.accounts.models import User
-from civicloop.core.accounts.roles import UNIT_ROLES, Role
+from civicloop.core.accounts.roles import Role, unit_roles
 from civicloop.core.areas.models import Area
 from civicloop.core.attachments.models import Attachment
 from civicloop.core.bulk_writes import bulk_insert_rows, bulk_update_rows
@@ -428,12 +428,12 @@ def actor_may(*, case: Case, action: Action, standing: Standing) -> bool:
     who = action.who
     if Who.ADMIN in who and standing.is_admin:
         return True
-    unit_roles = tuple(UNIT_ROLES)
-    if Who.OWNER in who and standing.has_role_in(case.owner_unit_id, *unit_roles):
+    acting = tuple(unit_roles())
+    if Who.OWNER in who and standing.has_role_in(case.owner_unit_id, *acting):
         return True
     if Who.OWNER_LEADER in who and standing.has_role_in(case.owner_unit_id, Role.UNIT_LEADER):
         return True
-    if Who.HOLDER in who and standing.has_role_in(case.holder_unit_id, *unit_roles):
+    if Who.HOLDER in who and standing.has_role_in(case.holder_unit_id, *acting):
         return True
     if Who.HOLDER_LEADER in who and standing.has_role_in(case.holder_unit_id, Role.UNIT_LEADER):
         return True

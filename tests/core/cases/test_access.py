@@ -16,7 +16,9 @@ from civicloop.core.cases.access import (
 from civicloop.core.cases.services import transition
 from tests.core.cases.helpers import opinion, unit, user
 
-pytestmark = pytest.mark.django_db
+# needs_modules: uses the opinions module's channel, units or pages (collected only
+# when it is enabled).
+pytestmark = [pytest.mark.django_db, pytest.mark.needs_modules("opinions")]
 
 
 def test_units_see_what_they_own_hold_or_held(demo_city: None) -> None:

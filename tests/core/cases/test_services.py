@@ -12,7 +12,9 @@ from civicloop.core.cases.services import actions_available, transition
 from civicloop.core.outbox.models import OutboxMessage
 from tests.core.cases.helpers import at, opinion, unit, user
 
-pytestmark = pytest.mark.django_db
+# needs_modules: uses the opinions module's channel, units or pages (collected only
+# when it is enabled).
+pytestmark = [pytest.mark.django_db, pytest.mark.needs_modules("opinions")]
 
 
 def dispatched_case(now_text: str = "2026-11-02 10:00") -> Case:

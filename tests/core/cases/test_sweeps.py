@@ -10,7 +10,9 @@ from civicloop.core.cases.sweeps import sla_sweep
 from civicloop.core.outbox.models import OutboxMessage
 from tests.core.cases.helpers import at, opinion, unit, user
 
-pytestmark = pytest.mark.django_db
+# needs_modules: uses the opinions module's channel, units or pages (collected only
+# when it is enabled).
+pytestmark = [pytest.mark.django_db, pytest.mark.needs_modules("opinions")]
 
 
 def handling_case() -> str:

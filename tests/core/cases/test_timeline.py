@@ -15,7 +15,9 @@ from civicloop.core.cases.services import timeline_append, transition
 from civicloop.core.cases.timeline import chain_check, chains_verify, entry_hash
 from tests.core.cases.helpers import opinion, user
 
-pytestmark = pytest.mark.django_db
+# needs_modules: uses the opinions module's channel, units or pages (collected only
+# when it is enabled).
+pytestmark = [pytest.mark.django_db, pytest.mark.needs_modules("opinions")]
 
 
 def closed_case() -> Case:

@@ -9,7 +9,9 @@ from civicloop.core.areas.models import Area
 from civicloop.core.units.models import Unit
 from civicloop.core.units.selectors import unit_for_area, unit_staff_dingtalk_ids, user_standing
 
-pytestmark = pytest.mark.django_db
+# needs_modules: uses the opinions module's channel, units or pages (collected only
+# when it is enabled).
+pytestmark = [pytest.mark.django_db, pytest.mark.needs_modules("opinions")]
 
 
 def test_standing_of_staff_leader_and_admin(demo_city: None) -> None:
