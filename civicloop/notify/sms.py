@@ -12,7 +12,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
-import re
 import urllib.parse
 import uuid
 from typing import Any
@@ -32,6 +31,7 @@ from django.conf import settings
 
 from civicloop.notify import templates
 from civicloop.notify.errors import PermanentDeliveryError, TransientDeliveryError
+from civicloop.notify.phones import mainland_mobile
 
 logger = logging.getLogger("civicloop.notify")
 
@@ -39,9 +39,6 @@ logger = logging.getLogger("civicloop.notify")
 # waiting longer only holds an outbox worker.
 CONNECT_TIMEOUT_MS = 3_000
 READ_TIMEOUT_MS = 10_000
-
-# Mainland mobile numbers; Aliyun also takes "+86"/"86" prefixes, which we strip.
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 # Codes that mean "not now" rather than "never": per-number and per-account flow control,
 # and Aliyun's own trouble. Everything else (bad number, template, sign, key) is permanent.
@@ -60,15 +57,12 @@ TRANSIENT_CODES = frozenset(
 
 
 def normalize_phone(phone: Any) -> str:
-    """Return an 11-digit mainland mobile number; PermanentDeliveryError if it is not one."""
-    text = re.sub(r"[\s-]", "", str(phone or ""))
-    for prefix in ("+86", "0086", "86"):
-        if text.startswith(prefix) and len(text) == len(prefix) + 11:
-            text = text[len(prefix) :]
-            break
-    if not _MOBILE.match(text):
+    """Return an 11-digit mainland mobile number (the platform's one rule,
+    `notify.phones.mainland_mobile`); PermanentDeliveryError if it is not one."""
+    number = mainland_mobile(phone)
+    if number is None:
         raise PermanentDeliveryError(f"not a mainland mobile number: {phone!r}")
-    return text
+    return number
 
 
 def endpoint_and_protocol(endpoint: str) -> tuple[str, str]:
