@@ -5,14 +5,22 @@ image itself, `plate_normalize` turns any plate text into its canonical spelling
 `plates_similar` tells whether two readings can be one car.
 """
 
-from civicloop.firelane.plates.normalize import plate_is_valid, plate_normalize, plates_similar
+from civicloop.firelane.plates.normalize import (
+    plate_compact,
+    plate_is_valid,
+    plate_normalize,
+    plate_spelling,
+    plates_similar,
+)
 from civicloop.firelane.plates.reader import CONFIDENCE_REVIEW_BELOW, PlateReading, plate_read
 
 __all__ = [
     "CONFIDENCE_REVIEW_BELOW",
     "PlateReading",
+    "plate_compact",
     "plate_is_valid",
     "plate_normalize",
     "plate_read",
+    "plate_spelling",
     "plates_similar",
 ]

@@ -80,6 +80,21 @@ def _fix_new_energy(head: str, serial: str) -> str | None:
     return None
 
 
+def plate_compact(text: str) -> str:
+    """`text` as plates are compared when it is not a valid plate: width folded (NFKC),
+    upper case, spaces and separators removed (" 浙j·12345 " → "浙J12345"). What
+    `plate_spelling` falls back to; "" for no text."""
+    return "".join(_SEPARATORS.split(unicodedata.normalize("NFKC", text or "").upper()))
+
+
+def plate_spelling(text: str) -> str:
+    """The one spelling under which plate text is stored, looked up and compared across the
+    module (camera intake, officer input, the vehicle registry): `plate_normalize`'s
+    canonical plate when the text is one, otherwise `plate_compact`'s, so text that is no
+    plate is kept for a person to read rather than dropped."""
+    return plate_normalize(text) or plate_compact(text)
+
+
 def plate_normalize(text: str) -> str | None:
     """Camera or OCR text → canonical plate (e.g. "浙J12345", "湘DD08808"), or None when
     the text is not a plate. Guarantees: the result passes `plate_is_valid`; separators,

@@ -91,13 +91,8 @@ HPZL_CODE = re.compile(r"^\d{2}$")
 ZHEJIANG_PLATE = re.compile(r"^浙[A-HJ-NP-Z](?:[A-HJ-NP-Z0-9]{5,6}|[A-HJ-NP-Z0-9]{4}[挂学警])$")
 
 
-def plate_normalise(plate: str) -> str:
-    """Strip spaces, separators and case: " 浙j·12345 " → "浙J12345"."""
-    return re.sub(r"[\s·•.\-]", "", plate).upper()
-
-
 def plate_is_zhejiang(plate: str) -> bool:
-    """A well-formed 浙 plate (normalised)."""
+    """A well-formed 浙 plate (spelled by `plates.plate_spelling`)."""
     return ZHEJIANG_PLATE.match(plate) is not None
 
 

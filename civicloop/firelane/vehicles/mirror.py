@@ -45,7 +45,8 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from civicloop.firelane.models import RegistryImport, VehicleRecord
-from civicloop.firelane.vehicles.client import ZHEJIANG_PLATE, plate_normalise
+from civicloop.firelane.plates.normalize import plate_spelling
+from civicloop.firelane.vehicles.client import ZHEJIANG_PLATE
 from civicloop.firelane.vehicles.crypto import (
     NONCE_BYTES,
     SEPARATOR,
@@ -646,7 +647,7 @@ def mirror_records_put(*, records: Sequence[tuple[str, str, str, str]]) -> int:
     written = 0
     with transaction.atomic():
         for hphm, hpzl, name, phone in records:
-            plate = plate_normalise(hphm)
+            plate = plate_spelling(hphm)
             VehicleRecord.objects.update_or_create(
                 plate=plate,
                 plate_kind=hpzl,

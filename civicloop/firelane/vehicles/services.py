@@ -27,13 +27,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from civicloop.firelane.plates.normalize import plate_spelling
 from civicloop.firelane.vehicles.client import (
     HPZL_COLOR,
     ProvincialClient,
     RegistryRefused,
     RegistryUnavailable,
     hpzl_for,
-    plate_normalise,
 )
 from civicloop.firelane.vehicles.crypto import SealBroken
 from civicloop.firelane.vehicles.mirror import MirrorOwner, mirror_owners
@@ -120,7 +120,7 @@ def owner_lookup(*, plate: str, color: str = "") -> OwnerLookup:
 
     Raises RegistryUnavailable when the mirror has no answer and the provincial registry
     cannot give one now."""
-    plate = plate_normalise(plate)
+    plate = plate_spelling(plate)
     if not plate:
         return NOT_FOUND
     if not plate.startswith("浙"):
