@@ -270,78 +270,6 @@ def test_get_is_not_allowed_and_never_500(intake_http: Any, intake_camera: Any) 
     assert 400 <= response.status_code < 500
 
 
-def django_parts(body: bytes, content_type: str) -> list[tuple[str, str, str, bytes]]:
-    """What the view made of a body before: Django's parser (fields first, then files)."""
-    import io
-
-    from django.core.handlers.wsgi import WSGIRequest
-
-    request = WSGIRequest(
-        {
-            "REQUEST_METHOD": "POST",
-            "PATH_INFO": "/",
-            "CONTENT_TYPE": content_type,
-            "CONTENT_LENGTH": str(len(body)),
-            "wsgi.input": io.BytesIO(body),
-            "wsgi.url_scheme": "http",
-            "SERVER_NAME": "testserver",
-            "SERVER_PORT": "80",
-        }
-    )
-    parts = [(n, "", "text/xml", v.encode()) for n, vs in request.POST.lists() for v in vs]
-    parts += [
-        (n, u.name or "", u.content_type or "", u.read())
-        for n, us in request.FILES.lists()
-        for u in us
-    ]
-    return parts
-
-
-def test_the_multipart_split_reads_what_django_reads(settings: Any) -> None:
-    from civicloop.firelane.intake.isapi import multipart_split
-
-    # Given a camera's body, and one with a preamble, an XML field without a file name,
-    # parameters in another order and an epilogue
-    camera_body, camera_type = isapi_body(
-        xml=isapi_xml(when=timezone.now()), scene=scene_jpeg(), plate=plate_jpeg()
-    )
-    odd_body = (
-        b"preamble\r\n--XY\r\nContent-Disposition: form-data; name=anpr\r\n\r\n<a>\xe4\xb8\xad</a>"
-        b"\r\n--XY\r\ncontent-type: Image/JPEG; q=1\r\nContent-Disposition: form-data;"
-        b' filename="detectionPicture.jpg"; name="pic"\r\n\r\n\xff\xd8\r\n--XY--\r\nepilogue'
-    )
-    for body, content_type in (
-        (camera_body, camera_type),
-        (odd_body, "multipart/form-data; boundary=XY"),
-    ):
-        # When split
-        parts = multipart_split(body=body, boundary=content_type.partition("boundary=")[2])
-        # Then the parts are those Django's parser gives
-        assert parts is not None
-        got = [(p.name, p.filename, p.content_type, p.data) for p in parts]
-        assert got == django_parts(body, content_type)
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        b"--B\r\nContent-Disposition: form-data; name=a\r\n\r\nx\r\n--B",  # no close
-        b"--B\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: form-data;"
-        b" name=a\r\n\r\neA==\r\n--B--",
-        b"--B\r\nContent-Disposition: form-data; name*=UTF-8''a\r\n\r\nx\r\n--B--",
-        b'--B\r\nContent-Disposition: form-data; name="a"; filename="../x.jpg"\r\n\r\nx\r\n--B--',
-        b"--B\r\nContent-Disposition: form-data; name=a\r\n folded\r\n\r\nx\r\n--B--",
-        b"--B\r\nContent-Disposition: form-data; name=a\r\n--B\r\n\r\nx\r\n--B--",
-        b"no boundary at all",
-    ],
-    ids=["unclosed", "base64", "rfc2231", "path", "folded", "headers-cut", "garbage"],
-)
-def test_an_unusual_body_is_left_to_django(body: bytes) -> None:
-    from civicloop.firelane.intake.isapi import multipart_split
-
-    assert multipart_split(body=body, boundary="B") is None
-
-
 def test_a_push_with_base64_pictures_goes_through_djangos_parser(
     intake_http: Any, intake_camera: Any
 ) -> None:
@@ -349,7 +277,7 @@ def test_a_push_with_base64_pictures_goes_through_djangos_parser(
 
     from civicloop.firelane.models import Sighting
 
-    # Given firmware that base64-encodes its pictures (our split leaves that to Django)
+    # Given firmware that base64-encodes its pictures
     boundary = "b64boundary"
     xml = isapi_xml(when=timezone.now(), uuid_text="b64-1")
 

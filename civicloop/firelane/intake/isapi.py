@@ -14,12 +14,13 @@ as ISAPI does for rectangles; values beyond 1000 are taken as pixels of the pict
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from xml.etree.ElementTree import Element, ParseError
 
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as _xml_fromstring
 from django.utils import timezone
 
 from civicloop.firelane.intake.events import (
@@ -29,42 +30,16 @@ from civicloop.firelane.intake.events import (
     color_from_camera,
 )
 
-try:  # defusedxml refuses DTDs, entities and external references outright.
-    from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import fromstring as _xml_fromstring
 
-    def _xml_parse(data: bytes) -> Element:
-        return _xml_fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-
-except ImportError:  # pragma: no cover - the same refusal with the standard library
-    from xml.etree.ElementTree import XMLParser
-
-    class DefusedXmlException(ValueError):  # type: ignore[no-redef]
-        pass
-
-    def _refuse(*_args: object) -> None:
-        raise DefusedXmlException("DTDs and entities are not accepted")
-
-    def _xml_parse(data: bytes) -> Element:
-        parser = XMLParser()  # noqa: S314 - DTDs and entities are refused below
-        expat = parser.parser  # type: ignore[attr-defined]
-        for handler in (
-            "StartDoctypeDeclHandler",
-            "EntityDeclHandler",
-            "UnparsedEntityDeclHandler",
-            "ExternalEntityRefHandler",
-        ):
-            setattr(expat, handler, _refuse)
-        parser.feed(data)
-        return parser.close()
+def _xml_parse(data: bytes) -> Element:
+    # defusedxml (a pinned dependency) refuses DTDs, entities and external references.
+    return _xml_fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
 
 
 DETECTION_PICTURE = "detectionPicture.jpg"
 PLATE_PICTURE = "licensePlatePicture.jpg"
 # What Chinese Hikvision firmware writes as the plate when it read none.
 NO_PLATE_TEXTS = frozenset({"无车牌", "车牌", "unknown", "none", "noplate"})
-# A push has an XML part and a few pictures; more parts go to Django's parser (and limits).
-MULTIPART_SPLIT_MAX_PARTS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,91 +50,6 @@ class Part:
     filename: str
     content_type: str
     data: bytes
-
-
-def multipart_split(*, body: bytes, boundary: str) -> list[Part] | None:
-    """The parts of a plain multipart/form-data `body` with that `boundary`, as cameras
-    send it; None when the body uses anything beyond that (transfer encodings, folded
-    headers, encoded or escaped parameters, file names with paths or entities, parts without
-    a name, more than MULTIPART_SPLIT_MAX_PARTS parts, an odd boundary) or is not
-    well-formed: the caller then gives it to Django's parser, which decides (and refuses)
-    exactly as it always did.
-
-    Django's parser streams to upload handlers and is general; for a body of a few KB that
-    is already in memory, splitting it at the boundary costs a tenth of that. Parts
-    without a file name are form fields, decoded as Django decodes them (UTF-8, errors
-    replaced), and come first, as from Django's parser."""
-    if not 0 < len(boundary) <= 70 or not boundary.isascii():
-        return None
-    dash = b"--" + boundary.encode()
-    start = body.find(dash)
-    if start < 0 or (start > 0 and body[start - 2 : start] != b"\r\n"):
-        return None
-    separator = b"\r\n" + dash
-    position = start + len(dash)
-    parts: list[Part] = []
-    while not body.startswith(b"--", position):  # the close delimiter; the rest is epilogue
-        if len(parts) >= MULTIPART_SPLIT_MAX_PARTS or not body.startswith(b"\r\n", position):
-            return None
-        head_end = body.find(b"\r\n\r\n", position)
-        end = body.find(separator, head_end + 4) if head_end >= 0 else -1
-        if end < 0 or body.find(separator, position, head_end) >= 0:
-            return None
-        part = _multipart_part(body[position + 2 : head_end], body[head_end + 4 : end])
-        if part is None:
-            return None
-        parts.append(part)
-        position = end + len(separator)
-    # Fields before files, as Django's parser gives them (request.POST, then FILES).
-    return sorted(parts, key=lambda p: p.filename != "")
-
-
-# `; name="value"` or `; name=token`: the plain forms. Anything else (escapes, RFC 2231
-# `name*=`) is left to Django's parser.
-_DISPOSITION_PARAM = re.compile(r';[ \t]*([A-Za-z0-9_-]+)=(?:"([^"\\]*)"|([^\s;"\\]+))[ \t]*')
-
-
-def _disposition(value: str) -> tuple[str, dict[str, str]] | None:
-    kind = value.split(";", 1)[0]
-    params: dict[str, str] = {}
-    position = len(kind)
-    while position < len(value):
-        match = _DISPOSITION_PARAM.match(value, position)
-        if match is None:
-            return None
-        key = match[1].lower()
-        if key in params:
-            return None
-        params[key] = match[2] if match[2] is not None else match[3]
-        position = match.end()
-    return kind.strip().lower(), params
-
-
-def _multipart_part(head: bytes, data: bytes) -> Part | None:
-    headers: dict[str, str] = {}
-    for line in head.split(b"\r\n") if head else ():
-        name, colon, value = line.partition(b":")
-        if not colon or line[:1] in (b" ", b"\t"):
-            return None
-        headers[name.strip().lower().decode("latin-1")] = value.strip().decode("utf-8", "replace")
-    if "content-transfer-encoding" in headers:
-        return None
-    disposition = _disposition(headers.get("content-disposition", ""))
-    if disposition is None or disposition[0] != "form-data":
-        return None
-    params = disposition[1]
-    field = params.get("name", "").strip()
-    if not field:
-        return None
-    if "filename" not in params:
-        return Part(field, "", "text/xml", data.decode("utf-8", "replace").encode())
-    filename = params["filename"]
-    if not filename or any(c in filename for c in "/\\&") or not filename.isprintable():
-        return None
-    if filename in (".", ".."):
-        return None
-    content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    return Part(field, filename, content_type, data)
 
 
 def _local(tag: str) -> str:
