@@ -41,12 +41,8 @@ from civicloop.core.cases.access import access_case_by_number
 from civicloop.core.cases.errors import CaseError, CaseErrorCode
 from civicloop.core.cases.selectors import CaseFilters, case_list
 from civicloop.core.cases.services import transition
-from civicloop.core.ratelimit import (
-    SUBMISSIONS_PER_MINUTE,
-    RateLimitExceeded,
-    client_address,
-    rate_limit_hit,
-)
+from civicloop.core.client_ip import client_ip
+from civicloop.core.ratelimit import SUBMISSIONS_PER_MINUTE, RateLimitExceeded, rate_limit_hit
 from civicloop.core.units.models import Unit
 
 api = NinjaAPI(
@@ -286,7 +282,9 @@ def cases_transition(request: HttpRequest, number: str, payload: TransitionIn) -
 def cases_create(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]:
     """Submit a case on a channel (integrations, with an API key). The receiving unit
     is found from the location; the same `submission_key` twice gives one case."""
-    rate_limit_hit(scope="api-ip", ident=client_address(request), limit=SUBMISSIONS_PER_MINUTE)
+    rate_limit_hit(
+        scope="api-ip", ident=client_ip(request) or "unknown", limit=SUBMISSIONS_PER_MINUTE
+    )
     rate_limit_hit(scope="api-key", ident=str(api_key_of(request).pk), limit=SUBMISSIONS_PER_MINUTE)
     submission = submission_check(
         channel=any_channel(payload.channel),

@@ -20,11 +20,11 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from civicloop.core import registry
-from civicloop.core.accounts.services import SmsCodeRefused, check_mainland_mobile
 from civicloop.core.areas.models import Area
 from civicloop.core.areas.services import area_from_address, area_nearest
 from civicloop.core.cases.models import Case
 from civicloop.core.cases.services import CaseDraft, case_submit
+from civicloop.notify.phones import mainland_mobile
 
 BODY_MAX_CHARS = 5000
 TITLE_MAX_CHARS = 200
@@ -130,12 +130,10 @@ def phone_clean(phone: str) -> str:
     phone = plain_text(phone)
     if not phone:
         return ""
-    try:
-        return check_mainland_mobile(phone)
-    except SmsCodeRefused:
-        raise IntakeRefused(
-            "invalid_phone", _("联系电话须为11位中国大陆手机号码。"), field="phone"
-        ) from None
+    number = mainland_mobile(phone)
+    if number is None:
+        raise IntakeRefused("invalid_phone", _("联系电话须为11位中国大陆手机号码。"), field="phone")
+    return number
 
 
 def email_clean(email: str) -> str:

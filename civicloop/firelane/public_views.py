@@ -22,7 +22,8 @@ from django.views.decorators.http import require_GET, require_POST
 from PIL import Image
 
 from civicloop.core.accounts.masking import mask_plate
-from civicloop.core.ratelimit import RateLimitExceeded, client_address, rate_limit_hit
+from civicloop.core.client_ip import client_ip
+from civicloop.core.ratelimit import RateLimitExceeded, rate_limit_hit
 from civicloop.firelane.models import Notice, Payment, Sighting
 from civicloop.firelane.notices import (
     LEGAL_BASIS_LINES,
@@ -151,7 +152,7 @@ def notice_image(request: HttpRequest, token: str, index: int) -> HttpResponse:
 def _limited(request: HttpRequest) -> bool:
     try:
         rate_limit_hit(
-            scope="firelane-notice", ident=client_address(request), limit=POSTS_PER_MINUTE
+            scope="firelane-notice", ident=client_ip(request) or "unknown", limit=POSTS_PER_MINUTE
         )
     except RateLimitExceeded:
         messages.error(request, _("操作过于频繁，请稍后再试。"))

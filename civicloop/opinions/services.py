@@ -7,7 +7,6 @@ citizen on a phone and then call it."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,6 +45,12 @@ from civicloop.core.cases.services import (
     transition,
 )
 from civicloop.core.outbox.services import outbox_enqueue_many
+from civicloop.core.ratelimit import (
+    RateLimit,
+    RateLimitExceeded,
+    rate_limits_hit,
+    rate_limits_release,
+)
 from civicloop.core.units.models import Unit
 from civicloop.opinions.codes import code_receiver
 from civicloop.opinions.selectors_inbox import inbox_cases
@@ -55,8 +60,8 @@ SUBMIT_PURPOSE = "opinion"
 TRACK_PURPOSE = "opinion_track"
 BODY_MAX_CHARS = 2000
 PHOTOS_MAX = 9
-# Spam is held back per phone and per client address (fixed one-hour windows in the
-# cache); both can be tuned per deployment in settings.
+# Spam is held back per phone and per client address (one-hour windows of the one rate
+# limiter, `core.ratelimit`); both can be tuned per deployment in settings.
 SUBMISSIONS_PER_PHONE_PER_HOUR = 5
 SUBMISSIONS_PER_IP_PER_HOUR = 20
 # How long a verified SMS code stays good for the same rendered form: a form refused for
@@ -94,41 +99,39 @@ def _per_hour(name: str, default: int) -> int:
     return int(getattr(settings, name, default))
 
 
-def _window_key(scope: str, ident: str) -> tuple[str, int]:
-    now = time.time()
-    bucket = int(now // 3600)
-    return f"civicloop:opinions:{scope}:{ident}:{bucket}", max(1, int((bucket + 1) * 3600 - now))
-
-
-def _limit_check(*, scope: str, ident: str, limit: int, message: object) -> None:
-    key, retry_after = _window_key(scope, ident)
-    if int(cache.get(key) or 0) >= limit:
-        raise OpinionRefused(message, status=429, retry_after=retry_after)
-
-
-def _limit_count(*, scope: str, ident: str) -> None:
-    key, _retry = _window_key(scope, ident)
-    cache.add(key, 0, timeout=3600 + 5)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600 + 5)
-
-
-def _check_submission_limits(*, phone_digest: str, ip: str | None) -> None:
-    _limit_check(
-        scope="phone",
-        ident=phone_digest,
-        limit=_per_hour("OPINION_SUBMISSIONS_PER_PHONE_PER_HOUR", SUBMISSIONS_PER_PHONE_PER_HOUR),
-        message=_("该手机号提交过于频繁，请一小时后再试。"),
-    )
-    if ip:
-        _limit_check(
-            scope="ip",
-            ident=ip,
-            limit=_per_hour("OPINION_SUBMISSIONS_PER_IP_PER_HOUR", SUBMISSIONS_PER_IP_PER_HOUR),
-            message=_("提交过于频繁，请稍后再试。"),
+def _check_submission_limits(*, phone_digest: str, ip: str | None) -> list[RateLimit]:
+    """Count this submission against the phone's and the address's hourly limits, both or
+    neither (OpinionRefused, 429, when one is full), and return what was counted: the
+    caller gives it back (`rate_limits_release`) if the submission is then refused
+    for another reason, so only stored opinions use up the hour. Counting is the check,
+    so concurrent submissions cannot all pass a limit only some of them fit in."""
+    limits = [
+        RateLimit(
+            "opinion-phone",
+            phone_digest,
+            _per_hour("OPINION_SUBMISSIONS_PER_PHONE_PER_HOUR", SUBMISSIONS_PER_PHONE_PER_HOUR),
+            3600,
         )
+    ]
+    if ip:
+        limits.append(
+            RateLimit(
+                "opinion-ip",
+                ip,
+                _per_hour("OPINION_SUBMISSIONS_PER_IP_PER_HOUR", SUBMISSIONS_PER_IP_PER_HOUR),
+                3600,
+            )
+        )
+    try:
+        rate_limits_hit(limits)
+    except RateLimitExceeded as exc:
+        message = (
+            _("该手机号提交过于频繁，请一小时后再试。")
+            if exc.scope == "opinion-phone"
+            else _("提交过于频繁，请稍后再试。")
+        )
+        raise OpinionRefused(message, status=429, retry_after=exc.retry_after) from None
+    return limits
 
 
 # --------------------------------------------------------------------------- SMS codes
@@ -225,13 +228,15 @@ def opinion_submit(*, submission: OpinionSubmission, now: datetime | None = None
         if existing.contact_phone_digest != digest:
             raise OpinionRefused(_("表单已失效，请刷新页面后重新填写。"))
         return existing
-    _check_submission_limits(phone_digest=digest, ip=sub.ip)
+    counted = _check_submission_limits(phone_digest=digest, ip=sub.ip)
     if cache.get(_verified_key(sub.submission_key)) != digest:
         if not sub.code.strip():
+            rate_limits_release(counted)
             raise OpinionRefused(_("请先获取并填写短信验证码。"), field="code")
         try:
             sms_code_verify(phone=phone, code=sub.code, purpose=SUBMIT_PURPOSE)
         except SmsCodeRefused as refused:
+            rate_limits_release(counted)
             raise OpinionRefused(refused.message, field="code") from None
         cache.set(_verified_key(sub.submission_key), digest, timeout=VERIFIED_FORM_TTL)
 
@@ -268,16 +273,15 @@ def opinion_submit(*, submission: OpinionSubmission, now: datetime | None = None
                 now=now,
             )
     except CaseError as error:
+        rate_limits_release(counted)
         raise OpinionRefused(error.message, field=error.field) from None
     except IntegrityError:
         # Two taps raced past the first check: the other one stored the case.
         raced = Case.objects.filter(submission_key=sub.submission_key).first()
         if raced is None:
             raise
+        rate_limits_release(counted)
         return raced
-    _limit_count(scope="phone", ident=digest)
-    if sub.ip:
-        _limit_count(scope="ip", ident=sub.ip)
     return case
 
 

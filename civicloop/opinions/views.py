@@ -23,6 +23,7 @@ from civicloop.core.cases.errors import CaseError
 from civicloop.core.cases.labels import action_label, state_label
 from civicloop.core.cases.models import Case, Grade, Rating, TimelineEntry
 from civicloop.core.cases.services import actions_available
+from civicloop.core.client_ip import client_ip
 from civicloop.opinions.codes import CodeTarget, code_resolve
 from civicloop.opinions.forms import (
     CitizenRatingForm,
@@ -59,10 +60,6 @@ from civicloop.opinions.stats import opinion_stats, stats_scope_for
 SESSION_SUBMITTED = "opinions_submitted"
 SESSION_TRACK = "opinions_track"
 SESSION_TRACKED = "opinions_tracked"
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def _remember(request: HttpRequest, key: str, number: str, keep: int = 20) -> None:
@@ -105,7 +102,7 @@ def opinion_submit_view(request: HttpRequest, slug: str) -> HttpResponse:
         form.errors.clear()
         try:
             sms_code_send(
-                phone=request.POST.get("phone", ""), ip=_client_ip(request), purpose=SUBMIT_PURPOSE
+                phone=request.POST.get("phone", ""), ip=client_ip(request), purpose=SUBMIT_PURPOSE
             )
         except SmsCodeRefused as refused:
             form.add_error("phone", refused.message)
@@ -130,7 +127,7 @@ def opinion_submit_view(request: HttpRequest, slug: str) -> HttpResponse:
         address=data.get("address") or "",
         photos=data.get("photos") or [],
         voice=[voice] if voice else [],
-        ip=_client_ip(request),
+        ip=client_ip(request),
     )
     try:
         case = opinion_submit(submission=submission)
@@ -156,7 +153,7 @@ def opinion_code_send_view(request: HttpRequest, slug: str) -> JsonResponse:
     _target_or_404(slug)
     try:
         sms_code_send(
-            phone=request.POST.get("phone", ""), ip=_client_ip(request), purpose=SUBMIT_PURPOSE
+            phone=request.POST.get("phone", ""), ip=client_ip(request), purpose=SUBMIT_PURPOSE
         )
     except SmsCodeRefused as refused:
         status = 429 if refused.retry_after else 400
@@ -194,7 +191,7 @@ def track_start(request: HttpRequest) -> HttpResponse:
             number = start.cleaned_data["number"].strip().upper()
             try:
                 opinion_track_code_send(
-                    number=number, phone=start.cleaned_data["phone"], ip=_client_ip(request)
+                    number=number, phone=start.cleaned_data["phone"], ip=client_ip(request)
                 )
             except OpinionRefused as refused:
                 start.add_error("phone", refused.message)

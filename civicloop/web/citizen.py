@@ -28,6 +28,7 @@ from civicloop.core.cases.access import access_case_by_number, cases_visible_to
 from civicloop.core.cases.errors import CaseError
 from civicloop.core.cases.selectors import case_timeline
 from civicloop.core.cases.services import actions_available, transition
+from civicloop.core.client_ip import client_ip
 
 SESSION_PHONE = "citizen_code_phone"
 
@@ -49,10 +50,6 @@ class CodeForm(forms.Form):
     )
 
 
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
-
-
 @require_http_methods(["GET", "POST"])
 def citizen_login(request: HttpRequest) -> HttpResponse:
     """Step 1: the phone gets a code (rate-limited). Step 2: the code signs the citizen in."""
@@ -63,9 +60,7 @@ def citizen_login(request: HttpRequest) -> HttpResponse:
         phone_form = PhoneForm(request.POST)
         if phone_form.is_valid():
             try:
-                phone = sms_code_send(
-                    phone=phone_form.cleaned_data["phone"], ip=_client_ip(request)
-                )
+                phone = sms_code_send(phone=phone_form.cleaned_data["phone"], ip=client_ip(request))
             except SmsCodeRefused as refused:
                 phone_form.add_error("phone", refused.message)
             else:

@@ -41,12 +41,8 @@ from civicloop.core import registry
 from civicloop.core.accounts.services import api_key_authenticate
 from civicloop.core.cases.errors import CaseError, CaseErrorCode
 from civicloop.core.cases.models import Case
-from civicloop.core.ratelimit import (
-    SUBMISSIONS_PER_MINUTE,
-    RateLimitExceeded,
-    client_address,
-    rate_limit_hit,
-)
+from civicloop.core.client_ip import client_ip
+from civicloop.core.ratelimit import SUBMISSIONS_PER_MINUTE, RateLimitExceeded, rate_limit_hit
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-01-01T00:00:00+08:00"
@@ -294,7 +290,7 @@ def _rate_limited(*, scope: str, ident: str) -> None:
 def _request_create(request: HttpRequest, fmt: str) -> HttpResponse:
     """Submit a request: limits, API key, service, then the checked fields to core."""
     form = request.POST
-    _rate_limited(scope="open311-ip", ident=client_address(request))
+    _rate_limited(scope="open311-ip", ident=client_ip(request) or "unknown")
     key = api_key_authenticate(raw=form.get("api_key", ""))
     if key is None:
         raise Open311Error(403, _("API 密钥无效或缺失。"))

@@ -15,11 +15,15 @@ from django.utils.translation import gettext_lazy as _
 from civicloop.core.accounts.crypto import lookup_digest
 from civicloop.core.accounts.models import ApiKey, SmsCode, User
 from civicloop.core.outbox.services import OutboxDraft, outbox_enqueue_many
+from civicloop.core.ratelimit import RateLimit, RateLimitExceeded, rate_limits_hit
+from civicloop.notify.phones import mainland_mobile
 
 API_KEY_PREFIX = "cl"
 SMS_CODE_TTL = timedelta(minutes=5)
 SMS_CODE_MAX_ATTEMPTS = 5
-SMS_CODE_RESEND_AFTER = timedelta(seconds=60)
+# How often a phone may be sent a code, and from one client address; counted in the
+# one rate limiter (`core.ratelimit`), where check and count are one atomic step.
+SMS_CODE_RESEND_AFTER_SECONDS = 60
 SMS_CODES_PER_PHONE_PER_DAY = 10
 SMS_CODES_PER_IP_PER_HOUR = 20
 
@@ -68,36 +72,45 @@ def _code_hash(phone_digest: str, code: str) -> str:
 
 
 def check_mainland_mobile(phone: str) -> str:
-    phone = phone.strip().replace(" ", "").replace("-", "")
-    if phone.startswith("+86"):
-        phone = phone[3:]
-    if len(phone) != 11 or not phone.isdigit() or not phone.startswith("1"):
+    """The 11-digit mainland mobile number `phone` spells (the platform's one rule,
+    `notify.phones.mainland_mobile`); SmsCodeRefused when it is not one."""
+    number = mainland_mobile(phone)
+    if number is None:
         raise SmsCodeRefused(_("请输入正确的11位手机号码。"))
-    return phone
+    return number
+
+
+def _check_sms_code_limits(*, phone_digest: str, ip: str | None) -> None:
+    """Count one code against every limit, all or none (SmsCodeRefused on the first that
+    is full). Counting is the check, so concurrent requests cannot all slip through."""
+    limits = [
+        RateLimit("sms-code-resend", phone_digest, 1, SMS_CODE_RESEND_AFTER_SECONDS),
+        RateLimit("sms-code-phone", phone_digest, SMS_CODES_PER_PHONE_PER_DAY, 24 * 3600),
+    ]
+    if ip:
+        limits.append(RateLimit("sms-code-ip", ip, SMS_CODES_PER_IP_PER_HOUR, 3600))
+    try:
+        rate_limits_hit(limits)
+    except RateLimitExceeded as exc:
+        wait = exc.retry_after
+        message: object
+        if exc.scope == "sms-code-resend":
+            message = _("验证码已发送，请 %(wait)s 秒后再试。") % {"wait": wait}
+        elif exc.scope == "sms-code-phone":
+            message = _("该号码今日获取验证码次数过多，请明天再试。")
+        else:
+            message = _("请求过于频繁，请稍后再试。")
+        raise SmsCodeRefused(message, retry_after=wait) from None
 
 
 def sms_code_issue(*, phone: str, ip: str | None, purpose: str = "verify") -> tuple[str, str]:
     """Create a 6-digit code for the phone, within the rate limits (one a minute, ten a
-    day per phone, twenty an hour per IP). Returns (phone, code); the caller sends the
-    code through the outbox in the same transaction."""
+    day per phone, twenty an hour per client address). Returns (phone, code); the caller
+    sends the code through the outbox in the same transaction."""
     phone = check_mainland_mobile(phone)
     digest = lookup_digest(phone)
     now = timezone.now()
-    recent = SmsCode.objects.filter(phone_digest=digest, created_at__gte=now - timedelta(days=1))
-    last = recent.order_by("-created_at").first()
-    if last is not None and now - last.created_at < SMS_CODE_RESEND_AFTER:
-        wait = int((SMS_CODE_RESEND_AFTER - (now - last.created_at)).total_seconds()) + 1
-        raise SmsCodeRefused(
-            _("验证码已发送，请 %(wait)s 秒后再试。") % {"wait": wait}, retry_after=wait
-        )
-    if recent.count() >= SMS_CODES_PER_PHONE_PER_DAY:
-        raise SmsCodeRefused(_("该号码今日获取验证码次数过多，请明天再试。"), retry_after=3600)
-    if (
-        ip
-        and SmsCode.objects.filter(ip=ip, created_at__gte=now - timedelta(hours=1)).count()
-        >= SMS_CODES_PER_IP_PER_HOUR
-    ):
-        raise SmsCodeRefused(_("请求过于频繁，请稍后再试。"), retry_after=600)
+    _check_sms_code_limits(phone_digest=digest, ip=ip)
     code = f"{secrets.randbelow(1_000_000):06d}"
     SmsCode.objects.create(
         phone_digest=digest,

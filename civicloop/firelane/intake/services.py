@@ -8,7 +8,6 @@ replays, counting refusals) holds whichever way an event came in.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import logging
 import os
 import re
@@ -28,6 +27,7 @@ from django.db.models import F, Field, Q
 from django.utils import timezone
 from PIL import Image
 
+from civicloop.core.client_ip import ip_in, ip_networks, ip_parse
 from civicloop.core.jobs import run_after_commit
 from civicloop.firelane.intake.events import (
     CameraEvent,
@@ -36,7 +36,7 @@ from civicloop.firelane.intake.events import (
     Refusal,
 )
 from civicloop.firelane.models import Camera, IntakeRefusal, Sighting, Site
-from civicloop.firelane.plates.normalize import plate_normalize
+from civicloop.firelane.plates.normalize import plate_spelling
 from civicloop.firelane.tasks import PROCESS_TASK
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,6 @@ logger = logging.getLogger(__name__)
 # is read): counted, logged quietly.
 ROUTINE_REFUSALS = frozenset({Refusal.NO_PLATE, Refusal.NOT_VEHICLE})
 SAFE_SERIAL = re.compile(r"[^A-Za-z0-9._-]")
-PLATE_SEPARATORS = re.compile(r"[\s·.\-_•]")
 PLATE_MAX_CHARS = 16
 # How long a process trusts its copy of a camera row (see `_camera_copy`). Short: the copy
 # may only accept events, and the INSERT re-checks it, so this bounds only how late a
@@ -66,29 +65,17 @@ class RefusalNote:
 def plate_from_camera(value: str) -> str:
     """The camera's plate text in its canonical spelling; text that is not a plate is kept
     (without separators, upper case) for the reviewer rather than dropped."""
-    raw = PLATE_SEPARATORS.sub("", value or "").upper()
-    return (plate_normalize(value) if raw else None) or raw[:PLATE_MAX_CHARS]
+    return plate_spelling(value)[:PLATE_MAX_CHARS]
 
 
 def address_allowed(*, allowlist: str, remote_addr: str | None) -> bool:
     """True when `remote_addr` is one of the IPs or inside one of the CIDRs of `allowlist`
     (space or comma separated). An empty allowlist allows nobody: a camera must be
     registered with its address before it can push."""
-    if not remote_addr:
+    address = ip_parse(remote_addr)
+    if address is None:
         return False
-    try:
-        addr = ipaddress.ip_address(remote_addr.strip())
-    except ValueError:
-        return False
-    for item in re.split(r"[\s,]+", allowlist or ""):
-        if not item:
-            continue
-        try:
-            if addr in ipaddress.ip_network(item, strict=False):
-                return True
-        except ValueError:
-            logger.warning("Camera allowlist entry %r is not an address or network", item)
-    return False
+    return ip_in(address, ip_networks(re.split(r"[\s,]+", allowlist or "")))
 
 
 def jpeg_size(data: bytes | None) -> tuple[int, int] | None:

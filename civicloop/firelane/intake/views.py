@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from civicloop.core.accounts.services import api_key_authenticate
+from civicloop.core.client_ip import client_ip
 from civicloop.firelane.intake.events import (
     HTTP_STATUS,
     CameraEvent,
@@ -26,7 +27,7 @@ from civicloop.firelane.intake.events import (
     RecordOutcome,
     Refusal,
 )
-from civicloop.firelane.intake.isapi import Part, isapi_parts_parse, multipart_split
+from civicloop.firelane.intake.isapi import Part, isapi_parts_parse
 from civicloop.firelane.intake.jsonapi import json_event_parse
 from civicloop.firelane.intake.services import RefusalNote, intake_refusals_count, sightings_record
 
@@ -62,19 +63,9 @@ def _check_length(request: HttpRequest) -> None:
 def _multipart_parts(request: HttpRequest) -> list[Part]:
     if not (request.content_type or "").startswith("multipart/"):
         raise IntakeError(Refusal.MALFORMED, "expected multipart/form-data")
-    try:
-        # The size was checked: the body is at most FIRELANE_INTAKE_MAX_BYTES.
-        body = request.body
-    except RequestDataTooBig as exc:
-        raise IntakeError(Refusal.TOO_LARGE, "body too large") from exc
-    split = None
-    if request.content_type == "multipart/form-data":
-        split = multipart_split(
-            body=body, boundary=(request.content_params or {}).get("boundary", "")
-        )
-    if split is not None:
-        return split
-    # Anything unusual: Django's parser, over the body already read.
+    # Django's parser. For a camera's 80 KB push it costs ~0.3 ms of CPU, ~6 % of the whole
+    # push (bench/isapi_multipart.py); a splitter of our own saved ~0.25 ms of that, too
+    # little to keep a second multipart parser and its edge cases.
     try:
         fields, files = request.POST, request.FILES
     except RequestDataTooBig as exc:
@@ -104,7 +95,9 @@ def isapi_push(request: HttpRequest, serial: str) -> JsonResponse:
         event = isapi_parts_parse(serial=serial, parts=_multipart_parts(request))
     except IntakeError as error:
         return _refused(source="isapi", serial=serial, error=error)
-    outcome = sightings_record(events=[event], remote_addr=request.META.get("REMOTE_ADDR"))[0]
+    # The camera's own address, also behind our reverse proxies (TRUSTED_PROXIES); an
+    # unusable address is given as "" so the allowlist refuses it rather than skipping.
+    outcome = sightings_record(events=[event], remote_addr=client_ip(request) or "")[0]
     return _answer(outcome)
 
 
