@@ -8,6 +8,7 @@ batch forms with one item, so there is one engine, not two."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Iterator, Sequence
@@ -150,6 +151,8 @@ class _Writer:
     entries: list[TimelineEntry] = field(default_factory=list)
     entry_files: list[tuple[TimelineEntry, Sequence[Attachment]]] = field(default_factory=list)
     drafts: list[OutboxDraft] = field(default_factory=list)
+    # The case rows this transaction holds locked (a transition's batch and merge target).
+    locked: dict[int, Case] = field(default_factory=dict)
 
     def unit(self, unit_id: int | None) -> Unit | None:
         if unit_id is None:
@@ -612,10 +615,17 @@ def _transition_many(
     standing = user_standing(actor) if actor is not None else None
     ids = [c.pk for c in cases]
     writer = _Writer(now=now)
+    # A merge target is locked with the batch, in the one order (by pk), so two merges
+    # into each other (or a sweep) cannot deadlock against this transaction.
+    lock_ids = set(ids)
+    if given.merge_into is not None:
+        lock_ids.add(given.merge_into.pk)
     with transaction.atomic():
-        locked = {
-            c.pk: c for c in Case.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+        rows = {
+            c.pk: c for c in Case.objects.select_for_update().filter(pk__in=lock_ids).order_by("pk")
         }
+        writer.locked = rows
+        locked = {pk: rows[pk] for pk in ids if pk in rows}
         done: set[int] = set()
         if idempotency_key:
             done = set(
@@ -684,6 +694,10 @@ def _apply(
             raise CaseError(CaseErrorCode.FORBIDDEN)
     elif not actor_may(case=case, action=act, standing=standing):
         raise CaseError(CaseErrorCode.FORBIDDEN)
+    if given.merge_into is not None and given.merge_into.pk in writer.locked:
+        # Check the target as it is now, under its lock, not as the caller read it: two
+        # duplicates merged into each other at once must not both succeed.
+        given = dataclasses.replace(given, merge_into=writer.locked[given.merge_into.pk])
     _check_requirements(act=act, case=case, given=given)
 
     now = writer.now
@@ -836,7 +850,7 @@ def _apply(
     )
     changed.append(case)
     if Effect.MERGE in act.effects and given.merge_into is not None:
-        merged = Case.objects.select_for_update().get(pk=given.merge_into.pk)
+        merged = writer.locked[given.merge_into.pk]
         writer.entry(
             merged,
             action="merged_from",
@@ -845,7 +859,8 @@ def _apply(
             data={"merged_case": case.number},
         )
         merged.updated_at = now
-        changed.append(merged)
+        if merged not in changed:
+            changed.append(merged)
     writer.drafts += notifications.on_transition(
         writer.recipients,
         case=case,

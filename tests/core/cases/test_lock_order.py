@@ -172,3 +172,37 @@ def test_the_sweep_locks_the_case_before_it_claims_the_step(
     step_writes = [i for i, s in enumerate(sql) if s.startswith(f'UPDATE "{step_table}"')]
     assert len(case_locks) == len(step_writes) == 2
     assert all(lock < write for lock, write in zip(case_locks, step_writes, strict=True))
+
+
+def test_two_merges_into_each_other_do_not_deadlock(postgres: None, demo_city: None) -> None:
+    """Given two duplicates, when one clerk merges A into B while another merges B into A,
+    then both lock the pair in one order: one merge wins, the other is refused (its
+    target is merged), and PostgreSQL reports no deadlock."""
+    a, b = opinion(title="重复 A"), opinion(title="重复 B")
+    clerk = user("deputy_wang")
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+    refused: list[CaseError] = []
+
+    def merge(case: Case, into: Case) -> Callable[[], None]:
+        def run() -> None:
+            start.wait()
+            try:
+                transition(case=case, action="merge", actor=clerk, merge_into=into)
+            except CaseError as exc:
+                refused.append(exc)
+
+        return run
+
+    threads = [in_thread(merge(a, b), errors), in_thread(merge(b, a), errors)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not [e for e in errors if isinstance(e, OperationalError)], errors
+    assert not errors, errors
+    states = sorted(Case.objects.filter(pk__in=[a.pk, b.pk]).values_list("state", flat=True))
+    assert states == ["merged", "submitted"]
+    assert len(refused) == 1
+    _checked, breaks = chains_verify()
+    assert not breaks
