@@ -309,8 +309,8 @@ def cases_create(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]
     return Status(201, created)
 
 
-# --- module routers (temporary; the module contract will mount these) ---
-# Mounted at the root of /api/v1/ and at /api/v1/firelane/, which gives the modules'
-# fixed paths: /api/v1/deputies, /api/v1/stations, /api/v1/firelane/cameras.
-api.add_router("", "civicloop.opinions.api.router")
-api.add_router("/firelane", "civicloop.firelane.api.router")
+# Every enabled module's router, under /api/v1/<api_prefix>/ (ModuleSpec): its JSON
+# endpoints are in this one OpenAPI schema, under one error mapping and schemathesis.
+for _spec in registry.modules():
+    if _spec.api_router:
+        api.add_router(f"/{_spec.api_prefix}" if _spec.api_prefix else "", _spec.api_router)

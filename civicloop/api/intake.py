@@ -72,11 +72,16 @@ def open311_channel(code: str) -> registry.Channel:
 
 
 def any_channel(code: str) -> registry.Channel:
-    """A registered channel, or IntakeRefused."""
+    """A registered channel that takes cases through the generic API, or IntakeRefused.
+    A channel whose cases only its module's own service may open (a fire-lane violation
+    needs a camera's stay and evidence) is refused here as if it did not exist."""
     try:
-        return registry.channel(code)
+        channel = registry.channel(code)
     except registry.RegistryError:
-        raise IntakeRefused("unknown_channel", _("没有这个渠道。"), field="channel") from None
+        channel = None
+    if channel is None or not channel.accepts(registry.Intake.API):
+        raise IntakeRefused("unknown_channel", _("没有这个渠道。"), field="channel")
+    return channel
 
 
 def coordinate_parse(value: Any, *, field: str, limit: float) -> Decimal:
