@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from civicloop.core.areas.models import Area
 from civicloop.core.cases.models import Case, CaseStep
 from civicloop.core.cases.services import transition
+from civicloop.core.units.models import Unit
 from civicloop.opinions.stats import StatsScope, opinion_stats, stats_scope_for
 from tests.opinions.test_inbox import act, dispatched, make_opinion, user  # noqa: F401
 from tests.opinions.test_submit import deputy_code, opinion_settings, wang  # noqa: F401
@@ -41,13 +43,14 @@ def test_figures_per_unit_town_and_deputy(make_opinion: Any, wang: Any) -> None:
     assert stats.total.overdue == 1 and stats.total.on_time == 1
     assert stats.total.rated == 2 and stats.total.satisfaction_rate == 50.0
     assert stats.total.reworked == 1 and stats.total.rework_rate == 25.0
-    town = next(f for f in stats.per_unit if f.label == "泽国镇人民政府")
+    town_name = Unit.objects.get(code="town-331081100").name
+    town = next(f for f in stats.per_unit if f.label == town_name)
     assert (town.received, town.closed, town.overdue, town.reworked) == (3, 1, 1, 1)
     assert town.on_time_rate == 100.0
-    zeguo = next(f for f in stats.per_town if f.label == "泽国镇")
+    zeguo = next(f for f in stats.per_town if f.label == Area.objects.get(code="331081100").name)
     assert zeguo.received == 4
     deputy = next(f for f in stats.per_deputy if f.key == str(wang.pk))
-    assert deputy.label == "王建国" and deputy.received == 4
+    assert deputy.label == wang.name and deputy.received == 4
 
 
 def test_query_count_is_constant(make_opinion: Any, django_assert_max_num_queries: Any) -> None:  # noqa: F811
