@@ -19,20 +19,32 @@ import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
+
+from civicloop.core.errors import DomainError, Refusal
 
 SUBMISSIONS_PER_MINUTE = 60
 _PREFIX = "civicloop:ratelimit"
 
 
-class RateLimitExceeded(Exception):
+class RateLimitCode(StrEnum):
+    RATE_LIMITED = "rate_limited"
+
+
+class RateLimitExceeded(DomainError):
     """Too many requests; retry after `retry_after` seconds. `scope` names the limit."""
 
+    codes = RateLimitCode
+    messages = {RateLimitCode.RATE_LIMITED: _("请求过于频繁，请稍后再试。")}
+    refusals = {RateLimitCode.RATE_LIMITED: Refusal.RATE_LIMITED}
+
     def __init__(self, retry_after: int, *, scope: str = ""):
+        super().__init__(RateLimitCode.RATE_LIMITED)
         self.retry_after = retry_after
         self.scope = scope
-        super().__init__(f"{scope or 'rate limit'}: retry after {retry_after}s")
 
 
 @dataclass(frozen=True, slots=True)

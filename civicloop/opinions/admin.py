@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from civicloop.opinions.codes import CodeError, code_issue, code_reissue, code_revoke
+from civicloop.opinions.codes import code_issue, code_reissue, code_revoke
+from civicloop.opinions.errors import OpinionError
 from civicloop.opinions.models import Code, Deputy, DutyDay, Station
 
 ADMIN_REVOKE_REASON = _("管理员在后台作废")
@@ -135,8 +136,8 @@ class CodeAdmin(admin.ModelAdmin):
         for code in queryset.select_related("deputy", "station"):
             try:
                 code_reissue(code=code, reason=str(ADMIN_REVOKE_REASON))
-            except CodeError as error:
-                self.message_user(request, str(error), messages.ERROR)
+            except OpinionError as error:
+                self.message_user(request, error.message, messages.ERROR)
                 continue
             issued += 1
         self.message_user(request, _("已重新发放 %(count)d 个二维码。") % {"count": issued})

@@ -17,8 +17,8 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from civicloop.opinions.errors import OpinionError, OpinionErrorCode
 from civicloop.opinions.models import Code, CodeKind, Deputy, Station
 
 if TYPE_CHECKING:
@@ -29,10 +29,6 @@ if TYPE_CHECKING:
 # (boost_error), which helps a poster that got wet or scratched on a notice board.
 CODE_ERROR_LEVEL = "m"
 CODE_BORDER_MODULES = 4  # ISO/IEC 18004 quiet zone
-
-
-class CodeError(Exception):
-    """A code operation that cannot be done (message is user-facing)."""
 
 
 @dataclass(frozen=True)
@@ -127,7 +123,7 @@ def code_revoke(*, code: Code, reason: str) -> Code:
     """Revoke a code. Its slug keeps resolving (to the station), so posters never break."""
     reason = reason.strip()
     if not reason:
-        raise CodeError(_("请填写作废原因"))
+        raise OpinionError(OpinionErrorCode.REVOKE_REASON, field="reason")
     with transaction.atomic():
         locked = Code.objects.select_for_update().get(pk=code.pk)
         if locked.revoked_at is None:

@@ -22,9 +22,9 @@ from django.utils.translation import gettext_lazy as _
 
 from civicloop.core import registry
 from civicloop.core.accounts.crypto import lookup_digest
+from civicloop.core.accounts.errors import AccountError
 from civicloop.core.accounts.models import User
 from civicloop.core.accounts.services import (
-    SmsCodeRefused,
     check_mainland_mobile,
     sms_code_send,
     sms_code_verify,
@@ -53,6 +53,7 @@ from civicloop.core.ratelimit import (
 )
 from civicloop.core.units.models import Unit
 from civicloop.opinions.codes import code_receiver
+from civicloop.opinions.errors import OpinionError, OpinionErrorCode
 from civicloop.opinions.selectors_inbox import inbox_cases
 
 CHANNEL = "opinion"
@@ -73,23 +74,8 @@ INBOX_ACTIONS = ("accept", "answer", "dispatch", "merge", "reject", "rate", "rew
 # workflow action (the case stays closed), taken from the same inbox form.
 FOLLOW_UP_ACTION = "follow_up"
 
-
-class OpinionRefused(Exception):
-    """Why an opinion (or a code, or a rating) was not accepted: a sentence for the
-    citizen, the form field it concerns, and the HTTP status to answer with."""
-
-    def __init__(
-        self, message: object, *, field: str = "", status: int = 400, retry_after: int = 0
-    ) -> None:
-        self._message = message
-        self.field = field
-        self.status = status
-        self.retry_after = retry_after
-        super().__init__(str(message))
-
-    @property
-    def message(self) -> str:
-        return str(self._message)
+# The name this module's refusal had before opinions.errors; one class, not two.
+OpinionRefused = OpinionError
 
 
 # --------------------------------------------------------------------------- rate limits
@@ -101,7 +87,7 @@ def _per_hour(name: str, default: int) -> int:
 
 def _check_submission_limits(*, phone_digest: str, ip: str | None) -> list[RateLimit]:
     """Count this submission against the phone's and the address's hourly limits, both or
-    neither (OpinionRefused, 429, when one is full), and return what was counted: the
+    neither (OpinionError, 429, when one is full), and return what was counted: the
     caller gives it back (`rate_limits_release`) if the submission is then refused
     for another reason, so only stored opinions use up the hour. Counting is the check,
     so concurrent submissions cannot all pass a limit only some of them fit in."""
@@ -126,11 +112,11 @@ def _check_submission_limits(*, phone_digest: str, ip: str | None) -> list[RateL
         rate_limits_hit(limits)
     except RateLimitExceeded as exc:
         message = (
-            _("该手机号提交过于频繁，请一小时后再试。")
-            if exc.scope == "opinion-phone"
-            else _("提交过于频繁，请稍后再试。")
+            _("该手机号提交过于频繁，请一小时后再试。") if exc.scope == "opinion-phone" else None
         )
-        raise OpinionRefused(message, status=429, retry_after=exc.retry_after) from None
+        raise OpinionError(
+            OpinionErrorCode.RATE_LIMITED, message, retry_after=exc.retry_after
+        ) from None
     return limits
 
 
@@ -164,32 +150,41 @@ def _check_submission(sub: OpinionSubmission) -> tuple[str, str]:
     """Field checks that need no database. Returns (clean phone, clean body)."""
     body = clean_text(sub.body)
     if not body:
-        raise OpinionRefused(_("请填写您要反映的内容。"), field="body")
+        raise OpinionError(OpinionErrorCode.MISSING, _("请填写您要反映的内容。"), field="body")
     if len(body) > BODY_MAX_CHARS:
-        raise OpinionRefused(
-            _("内容最多 %(max)d 字，请精简后再提交。") % {"max": BODY_MAX_CHARS}, field="body"
+        raise OpinionError(
+            OpinionErrorCode.INVALID,
+            _("内容最多 %(max)d 字，请精简后再提交。"),
+            field="body",
+            max=BODY_MAX_CHARS,
         )
     categories = {code for code, _label in registry.channel(CHANNEL).categories}
     if sub.category and sub.category not in categories:
-        raise OpinionRefused(_("请选择问题类别。"), field="category")
+        raise OpinionError(OpinionErrorCode.INVALID, _("请选择问题类别。"), field="category")
     if len(sub.photos) > PHOTOS_MAX:
-        raise OpinionRefused(_("最多上传 %(max)d 张照片。") % {"max": PHOTOS_MAX}, field="photos")
+        raise OpinionError(
+            OpinionErrorCode.INVALID, _("最多上传 %(max)d 张照片。"), field="photos", max=PHOTOS_MAX
+        )
     if len(sub.voice) > 1:
-        raise OpinionRefused(_("只能上传一段录音。"), field="voice")
+        raise OpinionError(OpinionErrorCode.INVALID, _("只能上传一段录音。"), field="voice")
     if (sub.lat is None) != (sub.lng is None):
-        raise OpinionRefused(_("定位不完整，请重新定位或填写地址。"), field="address")
+        raise OpinionError(
+            OpinionErrorCode.INVALID, _("定位不完整，请重新定位或填写地址。"), field="address"
+        )
     if (
         sub.lat is not None
         and sub.lng is not None
         and not (-90 <= sub.lat <= 90 and -180 <= sub.lng <= 180)
     ):
-        raise OpinionRefused(_("定位无效，请重新定位或填写地址。"), field="address")
+        raise OpinionError(
+            OpinionErrorCode.INVALID, _("定位无效，请重新定位或填写地址。"), field="address"
+        )
     if not sub.submission_key or len(sub.submission_key) > 64:
-        raise OpinionRefused(_("表单已失效，请刷新页面后重新填写。"))
+        raise OpinionError(OpinionErrorCode.FORM_EXPIRED)
     try:
         phone = check_mainland_mobile(sub.phone)
-    except SmsCodeRefused as refused:
-        raise OpinionRefused(refused.message, field="phone") from None
+    except AccountError as refused:
+        raise OpinionError(OpinionErrorCode.PHONE, refused.message, field="phone") from None
     return phone, body
 
 
@@ -203,7 +198,7 @@ def _files_store(uploads: Sequence[UploadedFile], *, kind: str, field: str) -> l
             uploads=list(uploads), uploaded_by=None, allowed_kinds=frozenset({kind})
         )
     except AttachmentError as error:
-        raise OpinionRefused(error.message, field=field) from None
+        raise OpinionError(OpinionErrorCode.FILE, error.message, field=field) from None
 
 
 def opinion_submit(*, submission: OpinionSubmission, now: datetime | None = None) -> Case:
@@ -211,7 +206,7 @@ def opinion_submit(*, submission: OpinionSubmission, now: datetime | None = None
 
     Guarantees:
     - nothing is stored unless every field is valid, the phone's SMS code is right and
-      the phone and address are within their hourly limits (OpinionRefused says what to
+      the phone and address are within their hourly limits (OpinionError says what to
       fix, with status 429 for a limit);
     - the files (photos re-encoded, voice checked) and the case, its first step, timeline
       entry and acknowledgement SMS commit in one transaction: a refused file leaves no
@@ -226,18 +221,18 @@ def opinion_submit(*, submission: OpinionSubmission, now: datetime | None = None
     existing = Case.objects.filter(submission_key=sub.submission_key).first()
     if existing is not None:
         if existing.contact_phone_digest != digest:
-            raise OpinionRefused(_("表单已失效，请刷新页面后重新填写。"))
+            raise OpinionError(OpinionErrorCode.FORM_EXPIRED)
         return existing
     counted = _check_submission_limits(phone_digest=digest, ip=sub.ip)
     if cache.get(_verified_key(sub.submission_key)) != digest:
         if not sub.code.strip():
             rate_limits_release(counted)
-            raise OpinionRefused(_("请先获取并填写短信验证码。"), field="code")
+            raise OpinionError(OpinionErrorCode.SMS_CODE, field="code")
         try:
             sms_code_verify(phone=phone, code=sub.code, purpose=SUBMIT_PURPOSE)
-        except SmsCodeRefused as refused:
+        except AccountError as refused:
             rate_limits_release(counted)
-            raise OpinionRefused(refused.message, field="code") from None
+            raise OpinionError(OpinionErrorCode.SMS_CODE, refused.message, field="code") from None
         cache.set(_verified_key(sub.submission_key), digest, timeout=VERIFIED_FORM_TTL)
 
     unit, deputy_user = code_receiver(sub.slug)
@@ -274,7 +269,7 @@ def opinion_submit(*, submission: OpinionSubmission, now: datetime | None = None
             )
     except CaseError as error:
         rate_limits_release(counted)
-        raise OpinionRefused(error.message, field=error.field) from None
+        raise OpinionError(OpinionErrorCode.CASE, error.message, field=error.field) from None
     except IntegrityError:
         # Two taps raced past the first check: the other one stored the case.
         raced = Case.objects.filter(submission_key=sub.submission_key).first()
@@ -294,8 +289,8 @@ def opinion_track_code_send(*, number: str, phone: str, ip: str | None) -> bool:
     about whose case a number is."""
     try:
         clean = check_mainland_mobile(phone)
-    except SmsCodeRefused as refused:
-        raise OpinionRefused(refused.message, field="phone") from None
+    except AccountError as refused:
+        raise OpinionError(OpinionErrorCode.PHONE, refused.message, field="phone") from None
     matches = Case.objects.filter(
         number=number.strip().upper(), channel=CHANNEL, contact_phone_digest=lookup_digest(clean)
     ).exists()
@@ -303,8 +298,14 @@ def opinion_track_code_send(*, number: str, phone: str, ip: str | None) -> bool:
         return False
     try:
         sms_code_send(phone=clean, ip=ip, purpose=TRACK_PURPOSE)
-    except SmsCodeRefused as refused:
-        raise OpinionRefused(refused.message, field="phone", status=429) from None
+    except AccountError as refused:
+        # Only a limit can refuse here: the number was checked above.
+        raise OpinionError(
+            OpinionErrorCode.RATE_LIMITED,
+            refused.message,
+            field="phone",
+            retry_after=refused.retry_after,
+        ) from None
     return True
 
 
@@ -312,13 +313,13 @@ def opinion_track_verify(*, number: str, phone: str, code: str) -> Case:
     """The case behind number + phone once the phone's code is right."""
     try:
         clean = sms_code_verify(phone=phone, code=code, purpose=TRACK_PURPOSE)
-    except SmsCodeRefused as refused:
-        raise OpinionRefused(refused.message, field="code") from None
+    except AccountError as refused:
+        raise OpinionError(OpinionErrorCode.SMS_CODE, refused.message, field="code") from None
     case = Case.objects.filter(
         number=number.strip().upper(), channel=CHANNEL, contact_phone_digest=lookup_digest(clean)
     ).first()
     if case is None:
-        raise OpinionRefused(_("编号与手机号不匹配。"), field="number")
+        raise OpinionError(OpinionErrorCode.MISMATCH, field="number")
     return case
 
 
@@ -344,15 +345,17 @@ def opinion_citizen_rate(
     - the figures count it: in the 满意率 the citizen's own rating takes precedence over
       the rating the deputy entered (`opinions.stats`)."""
     if rating not in Rating.values:
-        raise OpinionRefused(_("请选择满意、基本满意或不满意。"), field="rating")
+        raise OpinionError(
+            OpinionErrorCode.INVALID, _("请选择满意、基本满意或不满意。"), field="rating"
+        )
     comment = clean_text(comment)[:500]
     now = now or timezone.now()
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         if locked.state != "closed":
-            raise OpinionRefused(_("事项办结后才能评价。"))
+            raise OpinionError(OpinionErrorCode.NOT_CLOSED)
         if locked.data.get("citizen_rating"):
-            raise OpinionRefused(_("您已评价过此事项，谢谢。"))
+            raise OpinionError(OpinionErrorCode.ALREADY_RATED)
         given = {"rating": rating, "comment": comment, "at": now.isoformat()}
         entry = timeline_append(case=locked, action="citizen_rating", data=given, now=now)
         outbox_enqueue_many(

@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from civicloop.core import registry
+from civicloop.core.accounts.errors import AccountError
 from civicloop.core.accounts.models import User
-from civicloop.core.accounts.services import SmsCodeRefused, sms_code_send
+from civicloop.core.accounts.services import sms_code_send
 from civicloop.core.attachments.models import Attachment
 from civicloop.core.cases.access import may_see_contact
 from civicloop.core.cases.errors import CaseError
@@ -24,7 +25,9 @@ from civicloop.core.cases.labels import action_label, state_label
 from civicloop.core.cases.models import Case, Grade, Rating, TimelineEntry
 from civicloop.core.cases.services import actions_available
 from civicloop.core.client_ip import client_ip
+from civicloop.core.errors import refusal_show
 from civicloop.opinions.codes import CodeTarget, code_resolve
+from civicloop.opinions.errors import OpinionError
 from civicloop.opinions.forms import (
     CitizenRatingForm,
     InboxActionForm,
@@ -45,7 +48,6 @@ from civicloop.opinions.services import (
     FOLLOW_UP_ACTION,
     INBOX_ACTIONS,
     SUBMIT_PURPOSE,
-    OpinionRefused,
     OpinionSubmission,
     opinion_act,
     opinion_awaits_follow_up,
@@ -104,8 +106,8 @@ def opinion_submit_view(request: HttpRequest, slug: str) -> HttpResponse:
             sms_code_send(
                 phone=request.POST.get("phone", ""), ip=client_ip(request), purpose=SUBMIT_PURPOSE
             )
-        except SmsCodeRefused as refused:
-            form.add_error("phone", refused.message)
+        except AccountError as refused:
+            refusal_show(request, refused, form=form)
             return _submit_page(request, slug=slug, target=target, form=form, status=400)
         messages.success(request, _("验证码已发送，5分钟内有效。照片和录音请重新选择。"))
         return _submit_page(request, slug=slug, target=target, form=form, status=200)
@@ -131,7 +133,7 @@ def opinion_submit_view(request: HttpRequest, slug: str) -> HttpResponse:
     )
     try:
         case = opinion_submit(submission=submission)
-    except OpinionRefused as refused:
+    except OpinionError as refused:
         if refused.status == 429:
             response = render(
                 request,
@@ -141,7 +143,7 @@ def opinion_submit_view(request: HttpRequest, slug: str) -> HttpResponse:
             )
             response["Retry-After"] = str(refused.retry_after)
             return response
-        form.add_error(refused.field if refused.field in form.fields else None, refused.message)
+        refusal_show(request, refused, form=form)
         return _submit_page(request, slug=slug, target=target, form=form, status=400)
     _remember(request, SESSION_SUBMITTED, case.number)
     return redirect("opinions:submitted", number=case.number)
@@ -155,11 +157,10 @@ def opinion_code_send_view(request: HttpRequest, slug: str) -> JsonResponse:
         sms_code_send(
             phone=request.POST.get("phone", ""), ip=client_ip(request), purpose=SUBMIT_PURPOSE
         )
-    except SmsCodeRefused as refused:
-        status = 429 if refused.retry_after else 400
+    except AccountError as refused:
         return JsonResponse(
             {"ok": False, "message": refused.message, "retry_after": refused.retry_after},
-            status=status,
+            status=refused.status,
         )
     return JsonResponse(
         {"ok": True, "message": _("验证码已发送，5分钟内有效。"), "retry_after": 60}
@@ -193,7 +194,7 @@ def track_start(request: HttpRequest) -> HttpResponse:
                 opinion_track_code_send(
                     number=number, phone=start.cleaned_data["phone"], ip=client_ip(request)
                 )
-            except OpinionRefused as refused:
+            except OpinionError as refused:
                 start.add_error("phone", refused.message)
                 status = refused.status
             else:
@@ -218,7 +219,7 @@ def track_start(request: HttpRequest) -> HttpResponse:
                     phone=pending["phone"],
                     code=code_form.cleaned_data["code"],
                 )
-            except OpinionRefused as refused:
+            except OpinionError as refused:
                 code_form.add_error("code", refused.message)
             else:
                 request.session.pop(SESSION_TRACK, None)
@@ -259,7 +260,7 @@ def track_case(request: HttpRequest, number: str) -> HttpResponse:
                     rating=form.cleaned_data["rating"],
                     comment=form.cleaned_data["comment"],
                 )
-            except OpinionRefused as refused:
+            except OpinionError as refused:
                 form.add_error(None, refused.message)
             else:
                 messages.success(request, _("感谢您的评价。"))

@@ -17,8 +17,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from civicloop.core import registry
+from civicloop.core.accounts.errors import AccountError
 from civicloop.core.accounts.services import (
-    SmsCodeRefused,
     citizen_for_phone,
     sms_code_send,
     sms_code_verify,
@@ -29,6 +29,7 @@ from civicloop.core.cases.errors import CaseError
 from civicloop.core.cases.selectors import case_timeline
 from civicloop.core.cases.services import actions_available, transition
 from civicloop.core.client_ip import client_ip
+from civicloop.core.errors import refusal_show
 
 SESSION_PHONE = "citizen_code_phone"
 
@@ -61,8 +62,8 @@ def citizen_login(request: HttpRequest) -> HttpResponse:
         if phone_form.is_valid():
             try:
                 phone = sms_code_send(phone=phone_form.cleaned_data["phone"], ip=client_ip(request))
-            except SmsCodeRefused as refused:
-                phone_form.add_error("phone", refused.message)
+            except AccountError as refused:
+                refusal_show(request, refused, form=phone_form)
             else:
                 request.session[SESSION_PHONE] = phone
                 messages.success(request, _("验证码已发送，5分钟内有效。"))
@@ -74,8 +75,8 @@ def citizen_login(request: HttpRequest) -> HttpResponse:
         elif code_form.is_valid():
             try:
                 verified = sms_code_verify(phone=phone, code=code_form.cleaned_data["code"])
-            except SmsCodeRefused as refused:
-                code_form.add_error("code", refused.message)
+            except AccountError as refused:
+                refusal_show(request, refused, form=code_form)
             else:
                 user = citizen_for_phone(phone=verified)
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -147,7 +148,7 @@ def citizen_withdraw(request: HttpRequest, number: str) -> HttpResponse:
             idempotency_key=request.POST.get("idempotency_key") or None,
         )
     except CaseError as error:
-        messages.error(request, error.message)
+        refusal_show(request, error)
     else:
         messages.success(request, _("已撤回。"))
     return redirect("web:citizen_case", number=case.number)

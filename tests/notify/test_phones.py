@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from civicloop.core.accounts.services import SmsCodeRefused, check_mainland_mobile
+from civicloop.core.accounts.errors import AccountError
+from civicloop.core.accounts.services import check_mainland_mobile
 from civicloop.notify.errors import PermanentDeliveryError
 from civicloop.notify.phones import mainland_mobile
 from civicloop.notify.sms import normalize_phone
@@ -34,7 +35,7 @@ def test_one_rule_everywhere(text: str | None, number: str | None) -> None:
     # Then the one rule, the citizen-facing check and the SMS adapter agree on it
     assert mainland_mobile(text) == number
     if number is None:
-        with pytest.raises(SmsCodeRefused):
+        with pytest.raises(AccountError):
             check_mainland_mobile(text or "")
         with pytest.raises(PermanentDeliveryError):
             normalize_phone(text)

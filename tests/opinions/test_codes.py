@@ -10,7 +10,6 @@ from django.test import Client
 from PIL import Image
 
 from civicloop.opinions.codes import (
-    CodeError,
     code_issue,
     code_png,
     code_receiver,
@@ -20,6 +19,7 @@ from civicloop.opinions.codes import (
     code_svg,
     code_url,
 )
+from civicloop.opinions.errors import OpinionError
 from civicloop.opinions.models import Code, Deputy, Station
 
 pytestmark = pytest.mark.django_db
@@ -100,7 +100,7 @@ def test_revoked_deputy_code_leads_to_the_station_and_reaches_the_station(wang: 
 
 def test_revoke_needs_a_reason_and_is_idempotent(wang: Deputy) -> None:
     code = code_issue(deputy=wang)
-    with pytest.raises(CodeError):
+    with pytest.raises(OpinionError):
         code_revoke(code=code, reason="  ")
     code_revoke(code=code, reason="遗失")
     first = Code.objects.get(pk=code.pk).revoked_at

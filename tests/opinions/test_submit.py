@@ -24,8 +24,9 @@ from civicloop.core.attachments.models import Attachment
 from civicloop.core.cases.models import Case, TimelineEntry
 from civicloop.core.outbox.models import OutboxMessage
 from civicloop.opinions.codes import code_issue, code_revoke
+from civicloop.opinions.errors import OpinionError
 from civicloop.opinions.models import Code, Deputy, Station
-from civicloop.opinions.services import OpinionRefused, OpinionSubmission, opinion_submit
+from civicloop.opinions.services import OpinionSubmission, opinion_submit
 
 pytestmark = pytest.mark.django_db
 
@@ -361,7 +362,7 @@ def test_a_submission_key_cannot_be_reused_by_another_phone(
     )
     opinion_submit(submission=base)
     base.phone = "13900000009"
-    with pytest.raises(OpinionRefused):
+    with pytest.raises(OpinionError):
         opinion_submit(submission=base)
 
 

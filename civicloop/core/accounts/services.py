@@ -10,9 +10,9 @@ from uuid import uuid4
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from civicloop.core.accounts.crypto import lookup_digest
+from civicloop.core.accounts.errors import AccountError, AccountErrorCode
 from civicloop.core.accounts.models import ApiKey, SmsCode, User
 from civicloop.core.outbox.services import OutboxDraft, outbox_enqueue_many
 from civicloop.core.ratelimit import RateLimit, RateLimitExceeded, rate_limits_hit
@@ -54,34 +54,21 @@ def api_key_authenticate(*, raw: str | None) -> ApiKey | None:
     return key
 
 
-class SmsCodeRefused(Exception):
-    """Why a code was not sent or not accepted; the message is for the user."""
-
-    def __init__(self, message: object, *, retry_after: int = 0):
-        self._message = message
-        self.retry_after = retry_after
-        super().__init__(str(message))
-
-    @property
-    def message(self) -> str:
-        return str(self._message)
-
-
 def _code_hash(phone_digest: str, code: str) -> str:
     return hashlib.sha256(f"{phone_digest}:{code}".encode()).hexdigest()
 
 
 def check_mainland_mobile(phone: str) -> str:
     """The 11-digit mainland mobile number `phone` spells (the platform's one rule,
-    `notify.phones.mainland_mobile`); SmsCodeRefused when it is not one."""
+    `notify.phones.mainland_mobile`); AccountError when it is not one."""
     number = mainland_mobile(phone)
     if number is None:
-        raise SmsCodeRefused(_("请输入正确的11位手机号码。"))
+        raise AccountError(AccountErrorCode.INVALID_PHONE, field="phone")
     return number
 
 
 def _check_sms_code_limits(*, phone_digest: str, ip: str | None) -> None:
-    """Count one code against every limit, all or none (SmsCodeRefused on the first that
+    """Count one code against every limit, all or none (AccountError on the first that
     is full). Counting is the check, so concurrent requests cannot all slip through."""
     limits = [
         RateLimit("sms-code-resend", phone_digest, 1, SMS_CODE_RESEND_AFTER_SECONDS),
@@ -92,15 +79,13 @@ def _check_sms_code_limits(*, phone_digest: str, ip: str | None) -> None:
     try:
         rate_limits_hit(limits)
     except RateLimitExceeded as exc:
-        wait = exc.retry_after
-        message: object
-        if exc.scope == "sms-code-resend":
-            message = _("验证码已发送，请 %(wait)s 秒后再试。") % {"wait": wait}
-        elif exc.scope == "sms-code-phone":
-            message = _("该号码今日获取验证码次数过多，请明天再试。")
-        else:
-            message = _("请求过于频繁，请稍后再试。")
-        raise SmsCodeRefused(message, retry_after=wait) from None
+        code = {
+            "sms-code-resend": AccountErrorCode.RESEND_TOO_SOON,
+            "sms-code-phone": AccountErrorCode.PHONE_DAILY_LIMIT,
+        }.get(exc.scope, AccountErrorCode.RATE_LIMITED)
+        raise AccountError(
+            code, field="phone", retry_after=exc.retry_after, wait=exc.retry_after
+        ) from None
 
 
 def sms_code_issue(*, phone: str, ip: str | None, purpose: str = "verify") -> tuple[str, str]:
@@ -128,7 +113,7 @@ def sms_code_verify(*, phone: str, code: str, purpose: str = "verify") -> str:
     phone = check_mainland_mobile(phone)
     digest = lookup_digest(phone)
     now = timezone.now()
-    refusal: SmsCodeRefused | None = None
+    refusal: AccountError | None = None
     with transaction.atomic():
         row = (
             SmsCode.objects.select_for_update()
@@ -137,13 +122,13 @@ def sms_code_verify(*, phone: str, code: str, purpose: str = "verify") -> str:
             .first()
         )
         if row is None:
-            refusal = SmsCodeRefused(_("验证码已过期或未获取，请重新获取。"))
+            refusal = AccountError(AccountErrorCode.CODE_EXPIRED, field="code")
         elif row.attempts >= SMS_CODE_MAX_ATTEMPTS:
-            refusal = SmsCodeRefused(_("验证码错误次数过多，请重新获取。"))
+            refusal = AccountError(AccountErrorCode.CODE_LOCKED, field="code")
         elif not hmac.compare_digest(row.code_hash, _code_hash(digest, code.strip())):
             # The failed try must be counted, so it commits before the refusal is raised.
             SmsCode.objects.filter(pk=row.pk).update(attempts=row.attempts + 1)
-            refusal = SmsCodeRefused(_("验证码不正确。"))
+            refusal = AccountError(AccountErrorCode.CODE_WRONG, field="code")
         else:
             SmsCode.objects.filter(pk=row.pk).update(used_at=now)
     if refusal is not None:
@@ -165,7 +150,7 @@ def citizen_for_phone(*, phone: str) -> User:
 def sms_code_send(*, phone: str, ip: str | None, purpose: str = "verify") -> str:
     """Issue a code within the limits of sms_code_issue and write its SMS (template
     verify_code) to the outbox in the same transaction, so a code exists only if its
-    message will go out. Returns the clean phone; raises SmsCodeRefused."""
+    message will go out. Returns the clean phone; raises AccountError."""
     with transaction.atomic():
         clean, code = sms_code_issue(phone=phone, ip=ip, purpose=purpose)
         outbox_enqueue_many(

@@ -7,7 +7,8 @@ from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from civicloop.core.areas.services import ImportFailed, ImportReport
+from civicloop.core.areas.errors import ImportFailed
+from civicloop.core.areas.services import ImportReport
 
 
 class CsvImportCommand(BaseCommand):

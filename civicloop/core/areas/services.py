@@ -10,17 +10,10 @@ from typing import TextIO
 
 from django.db import transaction
 
+from civicloop.core.areas.errors import ImportFailed
 from civicloop.core.areas.models import LEVEL_OF_KIND, Area, AreaKind
 
 AREA_COLUMNS = ("code", "name", "kind", "parent_code")
-
-
-class ImportFailed(ValueError):
-    """The file is refused as a whole; `errors` says which line and why."""
-
-    def __init__(self, errors: list[str]):
-        self.errors = errors
-        super().__init__("; ".join(errors[:10]))
 
 
 @dataclass

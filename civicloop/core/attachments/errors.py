@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
-from typing import Any
 
-from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from civicloop.core.errors import DomainError, Refusal
 
 
 class AttachmentErrorCode(enum.StrEnum):
@@ -23,28 +24,34 @@ class AttachmentErrorCode(enum.StrEnum):
     STORAGE_FAILED = "storage_failed"
 
 
-class AttachmentError(ValueError):
-    """An upload that cannot be accepted.
+# Defaults only: the places that refuse say more (the limit, the file's actual type).
+MESSAGES = {
+    AttachmentErrorCode.EMPTY: _("文件是空的，请重新选择"),
+    AttachmentErrorCode.TOO_LARGE: _("文件太大，请缩小后再上传"),
+    AttachmentErrorCode.TOO_MANY: _("上传的文件太多"),
+    AttachmentErrorCode.UNSUPPORTED_TYPE: _(
+        "不支持的文件类型，请上传照片（JPEG、PNG、WebP、HEIC）或录音（MP3、M4A、WAV、Ogg、WebM）"
+    ),
+    AttachmentErrorCode.KIND_NOT_ALLOWED: _("这里不能上传这类文件"),
+    AttachmentErrorCode.CONTENT_MISMATCH: _("文件内容与扩展名不符，请重新选择文件"),
+    AttachmentErrorCode.CORRUPT_IMAGE: _("图片已损坏，无法读取，请重新拍摄或选择其他照片"),
+    AttachmentErrorCode.IMAGE_TOO_MANY_PIXELS: _("照片尺寸过大，请缩小后再上传"),
+    AttachmentErrorCode.CORRUPT_AUDIO: _("录音已损坏，无法读取，请重新录制"),
+    AttachmentErrorCode.STORAGE_FAILED: _("文件保存失败，请稍后重试"),
+}
 
-    `code` is for programs; `message` is the Chinese sentence for the person who
-    uploaded the file. The template is a lazy translation and is only rendered when
-    `message` is read, so it follows the language active where it is shown (a
-    request, an API response), not where it was raised.
-    """
+REFUSALS = {
+    AttachmentErrorCode.TOO_LARGE: Refusal.TOO_LARGE,
+    AttachmentErrorCode.IMAGE_TOO_MANY_PIXELS: Refusal.TOO_LARGE,
+    AttachmentErrorCode.STORAGE_FAILED: Refusal.UNAVAILABLE,
+}
 
-    def __init__(self, code: AttachmentErrorCode, template: str | Promise, **params: Any) -> None:
-        self.code = code
-        self.template = template
-        self.params = params
-        super().__init__(code.value)
 
-    @property
-    def message(self) -> str:
-        text = str(self.template)
-        return text % self.params if self.params else text
+class AttachmentError(DomainError):
+    """An upload that cannot be accepted: `code` is for programs; `message` is the
+    Chinese sentence for the person who uploaded the file (the template given where it
+    was refused, with its %-params)."""
 
-    def __str__(self) -> str:
-        return self.message
-
-    def __repr__(self) -> str:
-        return f"AttachmentError({self.code.value!r}, {self.message!r})"
+    codes = AttachmentErrorCode
+    messages = MESSAGES
+    refusals = REFUSALS

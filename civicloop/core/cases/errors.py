@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from django.utils.translation import gettext_lazy as _
 
+from civicloop.core.errors import DomainError, Refusal
+
 
 class CaseErrorCode(StrEnum):
     UNKNOWN_ACTION = "unknown_action"
@@ -30,16 +32,17 @@ MESSAGES = {
 }
 
 
-class CaseError(Exception):
+REFUSALS = {
+    CaseErrorCode.FORBIDDEN: Refusal.FORBIDDEN,
+    CaseErrorCode.INVALID_STATE: Refusal.CONFLICT,
+    CaseErrorCode.DUPLICATE: Refusal.CONFLICT,
+    CaseErrorCode.CALENDAR: Refusal.UNAVAILABLE,
+}
+
+
+class CaseError(DomainError):
     """A refused case operation: `code` for programs, `message` for people."""
 
-    def __init__(self, code: CaseErrorCode, message: object | None = None, *, field: str = ""):
-        self.code = code
-        self.field = field
-        # Kept lazy: it is rendered in the language of whoever reads it (web or API).
-        self._message = message if message is not None else MESSAGES[code]
-        super().__init__(str(self._message))
-
-    @property
-    def message(self) -> str:
-        return str(self._message)
+    codes = CaseErrorCode
+    messages = MESSAGES
+    refusals = REFUSALS

@@ -6,8 +6,9 @@ from typing import TextIO
 
 from django.db import transaction
 
+from civicloop.core.areas.errors import ImportFailed
 from civicloop.core.areas.models import Area
-from civicloop.core.areas.services import ImportFailed, ImportReport, read_csv_rows
+from civicloop.core.areas.services import ImportReport, read_csv_rows
 from civicloop.core.units.models import Unit, unit_kind_choices
 
 UNIT_COLUMNS = ("code", "name", "kind", "area_code", "supervisor_code")

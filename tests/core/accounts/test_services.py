@@ -11,10 +11,10 @@ from django.db import connection
 from django.utils import timezone
 
 from civicloop.core.accounts.crypto import decrypt, encrypt, lookup_digest
+from civicloop.core.accounts.errors import AccountError
 from civicloop.core.accounts.masking import mask_name, mask_phone
 from civicloop.core.accounts.models import ApiKey, SmsCode, User
 from civicloop.core.accounts.services import (
-    SmsCodeRefused,
     api_key_authenticate,
     citizen_for_phone,
     sms_code_issue,
@@ -65,12 +65,12 @@ def test_create_api_key_prints_a_key_that_authenticates() -> None:
 def test_sms_code_six_digits_once_and_rate_limited() -> None:
     phone, code = sms_code_issue(phone="13812345678", ip="127.0.0.1")
     assert len(code) == 6 and code.isdigit()
-    with pytest.raises(SmsCodeRefused):
+    with pytest.raises(AccountError):
         sms_code_issue(phone="13812345678", ip="127.0.0.1")  # within a minute
-    with pytest.raises(SmsCodeRefused):
+    with pytest.raises(AccountError):
         sms_code_verify(phone=phone, code="000000" if code != "000000" else "111111")
     assert sms_code_verify(phone=phone, code=code) == "13812345678"
-    with pytest.raises(SmsCodeRefused):
+    with pytest.raises(AccountError):
         sms_code_verify(phone=phone, code=code)  # used
 
 
@@ -78,20 +78,20 @@ def test_sms_code_expires_and_dies_after_five_wrong_tries() -> None:
     phone, code = sms_code_issue(phone="13900000000", ip=None)
     wrong = "000000" if code != "000000" else "111111"
     for _ in range(5):
-        with pytest.raises(SmsCodeRefused):
+        with pytest.raises(AccountError):
             sms_code_verify(phone=phone, code=wrong)
-    with pytest.raises(SmsCodeRefused, match="次数过多"):
+    with pytest.raises(AccountError, match="次数过多"):
         sms_code_verify(phone=phone, code=code)
 
     SmsCode.objects.all().delete()
     phone, code = sms_code_issue(phone="13900000001", ip=None)
     SmsCode.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
-    with pytest.raises(SmsCodeRefused, match="过期"):
+    with pytest.raises(AccountError, match="过期"):
         sms_code_verify(phone=phone, code=code)
 
 
 def test_bad_phone_is_refused_and_citizen_is_created_once() -> None:
-    with pytest.raises(SmsCodeRefused):
+    with pytest.raises(AccountError):
         sms_code_issue(phone="12345", ip=None)
     first = citizen_for_phone(phone="13812345678")
     assert citizen_for_phone(phone="13812345678") == first and first.is_citizen

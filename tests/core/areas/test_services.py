@@ -10,9 +10,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from civicloop.core.accounts.models import User
+from civicloop.core.areas.errors import ImportFailed
 from civicloop.core.areas.models import Area, AreaLevel
 from civicloop.core.areas.services import (
-    ImportFailed,
     area_from_address,
     area_nearest,
     areas_import_csv,

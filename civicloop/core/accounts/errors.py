@@ -1,0 +1,58 @@
+"""Why a citizen's SMS code was not sent or not accepted."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from civicloop.core.errors import DomainError, Refusal, Text
+
+
+class AccountErrorCode(StrEnum):
+    INVALID_PHONE = "invalid_phone"
+    RESEND_TOO_SOON = "resend_too_soon"
+    PHONE_DAILY_LIMIT = "phone_daily_limit"
+    RATE_LIMITED = "rate_limited"
+    CODE_EXPIRED = "code_expired"
+    CODE_LOCKED = "code_locked"
+    CODE_WRONG = "code_wrong"
+
+
+MESSAGES = {
+    AccountErrorCode.INVALID_PHONE: _("请输入正确的11位手机号码。"),
+    AccountErrorCode.RESEND_TOO_SOON: _("验证码已发送，请 %(wait)s 秒后再试。"),
+    AccountErrorCode.PHONE_DAILY_LIMIT: _("该号码今日获取验证码次数过多，请明天再试。"),
+    AccountErrorCode.RATE_LIMITED: _("请求过于频繁，请稍后再试。"),
+    AccountErrorCode.CODE_EXPIRED: _("验证码已过期或未获取，请重新获取。"),
+    AccountErrorCode.CODE_LOCKED: _("验证码错误次数过多，请重新获取。"),
+    AccountErrorCode.CODE_WRONG: _("验证码不正确。"),
+}
+
+REFUSALS = {
+    AccountErrorCode.RESEND_TOO_SOON: Refusal.RATE_LIMITED,
+    AccountErrorCode.PHONE_DAILY_LIMIT: Refusal.RATE_LIMITED,
+    AccountErrorCode.RATE_LIMITED: Refusal.RATE_LIMITED,
+}
+
+
+class AccountError(DomainError):
+    """A refused SMS code: not sent (a bad number, a limit; then `retry_after` seconds) or
+    not accepted (expired, wrong, too many tries)."""
+
+    codes = AccountErrorCode
+    messages = MESSAGES
+    refusals = REFUSALS
+
+    def __init__(
+        self,
+        code: AccountErrorCode,
+        message: Text | None = None,
+        *,
+        field: str = "",
+        retry_after: int = 0,
+        **params: Any,
+    ) -> None:
+        super().__init__(code, message, field=field, **params)
+        self.retry_after = retry_after
