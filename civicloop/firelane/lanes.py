@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import math
-from enum import StrEnum
 from typing import Any
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.db import transaction
-from django.utils.translation import gettext_lazy as _
 
+from civicloop.firelane.errors import LaneError, LaneErrorCode
 from civicloop.firelane.models import Camera, Lane, Sighting, Stay
 
 LANE_POINTS_MIN = 3
@@ -28,53 +27,6 @@ LANE_DECIMALS = 4
 # A polygon smaller than this share of the picture is a slip of the finger, not a lane.
 LANE_AREA_MIN = 0.0005
 LANE_PERMISSION = "firelane.change_lane"
-
-
-class LaneErrorCode(StrEnum):
-    FORBIDDEN = "forbidden"
-    NAME_MISSING = "name_missing"
-    NAME_TOO_LONG = "name_too_long"
-    NAME_TAKEN = "name_taken"
-    NOT_A_LIST = "not_a_list"
-    TOO_FEW = "too_few"
-    TOO_MANY = "too_many"
-    NOT_A_POINT = "not_a_point"
-    NOT_A_NUMBER = "not_a_number"
-    OUT_OF_RANGE = "out_of_range"
-    TOO_SMALL = "too_small"
-    CROSSING = "crossing"
-    NOT_FOUND = "not_found"
-    IN_USE = "in_use"
-
-
-_MESSAGES = {
-    LaneErrorCode.FORBIDDEN: _("您没有配置消防车通道的权限。"),
-    LaneErrorCode.NAME_MISSING: _("请填写通道名称。"),
-    LaneErrorCode.NAME_TOO_LONG: _("通道名称不能超过 %(max)d 个字。"),
-    LaneErrorCode.NAME_TAKEN: _("这台摄像机已有同名的通道。"),
-    LaneErrorCode.NOT_A_LIST: _("通道范围的格式不正确，请重新画。"),
-    LaneErrorCode.TOO_FEW: _("通道至少要有 %(min)d 个点。"),
-    LaneErrorCode.TOO_MANY: _("通道最多 %(max)d 个点。"),
-    LaneErrorCode.NOT_A_POINT: _("第 %(n)d 个点的格式不正确，应为 [x, y]。"),
-    LaneErrorCode.NOT_A_NUMBER: _("第 %(n)d 个点的坐标不是数字。"),
-    LaneErrorCode.OUT_OF_RANGE: _("第 %(n)d 个点在画面之外（坐标应在 0 到 1 之间）。"),
-    LaneErrorCode.TOO_SMALL: _("通道范围太小或各点在一条直线上，请重新画。"),
-    LaneErrorCode.CROSSING: _("通道的边线相互交叉，请按顺序沿通道边缘点选。"),
-    LaneErrorCode.NOT_FOUND: _("这台摄像机没有该通道，可能已被删除，请刷新页面。"),
-    LaneErrorCode.IN_USE: _(
-        "该通道已有 %(count)d 条停留记录，不能删除（记录要保留为证据）；可以修改它的范围或名称。"
-    ),
-}
-
-
-class LaneError(Exception):
-    """A lane that cannot be saved or deleted; `message` is ready to show the user."""
-
-    def __init__(self, code: LaneErrorCode, **params: Any) -> None:
-        self.code = code
-        template = str(_MESSAGES[code])
-        self.message = template % params if params else template
-        super().__init__(self.message)
 
 
 # --------------------------------------------------------------------------- permission

@@ -11,20 +11,19 @@ from __future__ import annotations
 import base64
 import logging
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext, gettext_noop
-from django.utils.translation import gettext_lazy as _
 
 from civicloop.core.accounts.models import User
 from civicloop.core.cases.models import Case
 from civicloop.core.cases.services import case_numbers_allocate, clean_text, transition
 from civicloop.core.outbox.services import OutboxDraft, outbox_enqueue_many
 from civicloop.firelane.access import firelane_scope_for
+from civicloop.firelane.errors import NoticeError, NoticeErrorCode
 from civicloop.firelane.models import Notice, Owner, Payment, Stay
 from civicloop.firelane.payments.provider import fen_to_yuan
 from civicloop.firelane.workflow import NOTICED, REVIEW, STATEMENT, TO_POST, VIA
@@ -54,30 +53,6 @@ RIGHTS = gettext_noop(
     "或者六个月内向人民法院提起行政诉讼。"
 )
 STATEMENT_MAX_CHARS = 2000
-
-
-class NoticeErrorCode(StrEnum):
-    FORBIDDEN = "forbidden"
-    NO_EVIDENCE = "no_evidence"
-    INVALID_STATE = "invalid_state"
-    AMOUNT = "amount"
-    MISSING = "missing"
-
-
-_MESSAGES = {
-    NoticeErrorCode.FORBIDDEN: _("您没有审核该场所案件的权限。"),
-    NoticeErrorCode.NO_EVIDENCE: _("证据包不完整，不能开具告知单。"),
-    NoticeErrorCode.INVALID_STATE: _("案件当前状态下不能执行此操作，请刷新后重试。"),
-    NoticeErrorCode.AMOUNT: _("罚款金额超出法定范围。"),
-    NoticeErrorCode.MISSING: _("请填写理由。"),
-}
-
-
-class NoticeError(Exception):
-    def __init__(self, code: NoticeErrorCode) -> None:
-        self.code = code
-        self.message = str(_MESSAGES[code])
-        super().__init__(self.message)
 
 
 def fine_default_fen() -> int:

@@ -6,50 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-
-class Refusal(StrEnum):
-    """Why an event was not stored; the code is counted in `IntakeRefusal.reason`."""
-
-    MALFORMED = "malformed"  # unparseable XML/JSON/multipart, missing or invalid field
-    NOT_ANPR = "not_anpr"  # an ISAPI alert that is not a plate read (heartbeat, motion ...)
-    MISSING_IMAGE = "missing_image"
-    BAD_IMAGE = "bad_image"  # a "JPEG" that is not one
-    TOO_LARGE = "too_large"
-    UNAUTHORIZED = "unauthorized"  # JSON API without a valid key
-    UNKNOWN_CAMERA = "unknown_camera"
-    CAMERA_DISABLED = "camera_disabled"
-    ADDRESS = "address"  # remote address not in the camera's allowlist
-    FUTURE = "future"
-    LATE = "late"
-    NO_PLATE = "no_plate"  # Frigate object without a recognised plate
-    NOT_VEHICLE = "not_vehicle"  # Frigate object that is not a vehicle label
-
-
-# The HTTP answer of each refusal on the HTTP ways in.
-HTTP_STATUS: dict[str, int] = {
-    Refusal.MALFORMED: 400,
-    Refusal.NOT_ANPR: 400,
-    Refusal.MISSING_IMAGE: 400,
-    Refusal.BAD_IMAGE: 400,
-    Refusal.TOO_LARGE: 413,
-    Refusal.UNAUTHORIZED: 401,
-    Refusal.UNKNOWN_CAMERA: 404,
-    Refusal.CAMERA_DISABLED: 403,
-    Refusal.ADDRESS: 403,
-    Refusal.FUTURE: 422,
-    Refusal.LATE: 422,
-    Refusal.NO_PLATE: 422,
-    Refusal.NOT_VEHICLE: 422,
-}
-
-
-class IntakeError(Exception):
-    """Input refused before it became a `CameraEvent` (a parse or size error)."""
-
-    def __init__(self, reason: Refusal, detail: str = ""):
-        self.reason = reason
-        self.detail = detail[:255]
-        super().__init__(f"{reason}: {detail}" if detail else str(reason))
+from civicloop.core.errors import REFUSAL_STATUS, Refusal
+from civicloop.firelane.errors import INTAKE_REFUSALS
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +52,7 @@ class RecordOutcome:
     @property
     def http_status(self) -> int:
         if self.outcome is Outcome.REFUSED:
-            return HTTP_STATUS.get(self.reason, 400)
+            return REFUSAL_STATUS[INTAKE_REFUSALS.get(self.reason, Refusal.INVALID)]
         return 200
 
 

@@ -24,7 +24,8 @@ from urllib.parse import quote
 import requests
 from django.conf import settings
 
-from civicloop.firelane.intake.events import CameraEvent, IntakeError, Refusal
+from civicloop.firelane.errors import IntakeError, IntakeReason
+from civicloop.firelane.intake.events import CameraEvent
 from civicloop.firelane.intake.services import RefusalNote
 
 logger = logging.getLogger(__name__)
@@ -83,17 +84,17 @@ def _parse(payload: bytes) -> FrigateMessage:
     try:
         message = json.loads(payload)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise IntakeError(Refusal.MALFORMED, "payload is not JSON") from exc
+        raise IntakeError(IntakeReason.MALFORMED, "payload is not JSON") from exc
     if not isinstance(message, dict) or not isinstance(message.get("after"), dict):
-        raise IntakeError(Refusal.MALFORMED, "no 'after' object")
+        raise IntakeError(IntakeReason.MALFORMED, "no 'after' object")
     after: dict[str, Any] = message["after"]
     before = message.get("before") if isinstance(message.get("before"), dict) else None
     object_id, camera = after.get("id"), after.get("camera")
     frame_time = after.get("frame_time")
     if not isinstance(object_id, str) or not object_id or len(object_id) > 100:
-        raise IntakeError(Refusal.MALFORMED, "after.id missing")
+        raise IntakeError(IntakeReason.MALFORMED, "after.id missing")
     if not isinstance(camera, str) or not camera or len(camera) > 64:
-        raise IntakeError(Refusal.MALFORMED, "after.camera missing")
+        raise IntakeError(IntakeReason.MALFORMED, "after.camera missing")
     if (
         not isinstance(frame_time, int | float)
         or isinstance(frame_time, bool)
@@ -101,7 +102,7 @@ def _parse(payload: bytes) -> FrigateMessage:
         or frame_time <= 0
     ):
         return FrigateMessage(
-            refusal=RefusalNote(SOURCE, Refusal.MALFORMED, camera, "after.frame_time missing")
+            refusal=RefusalNote(SOURCE, IntakeReason.MALFORMED, camera, "after.frame_time missing")
         )
     kind = message.get("type")
     if kind in ("update", "end") and before is not None and before.get("frame_time") == frame_time:
@@ -109,16 +110,18 @@ def _parse(payload: bytes) -> FrigateMessage:
     label = after.get("label")
     if label not in settings.FRIGATE_VEHICLE_LABELS:
         return FrigateMessage(
-            refusal=RefusalNote(SOURCE, Refusal.NOT_VEHICLE, camera, f"label {str(label)[:40]}")
+            refusal=RefusalNote(
+                SOURCE, IntakeReason.NOT_VEHICLE, camera, f"label {str(label)[:40]}"
+            )
         )
     plate, score = _plate(after)
     if not plate:
         return FrigateMessage(
-            refusal=RefusalNote(SOURCE, Refusal.NO_PLATE, camera, f"object {object_id[:60]}")
+            refusal=RefusalNote(SOURCE, IntakeReason.NO_PLATE, camera, f"object {object_id[:60]}")
         )
     if len(plate) > 16:
         return FrigateMessage(
-            refusal=RefusalNote(SOURCE, Refusal.MALFORMED, camera, "plate longer than 16")
+            refusal=RefusalNote(SOURCE, IntakeReason.MALFORMED, camera, "plate longer than 16")
         )
     event = CameraEvent(
         source=SOURCE,

@@ -23,12 +23,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as _xml_fromstring
 from django.utils import timezone
 
-from civicloop.firelane.intake.events import (
-    CameraEvent,
-    IntakeError,
-    Refusal,
-    color_from_camera,
-)
+from civicloop.firelane.errors import IntakeError, IntakeReason
+from civicloop.firelane.intake.events import CameraEvent, color_from_camera
 
 
 def _xml_parse(data: bytes) -> Element:
@@ -88,7 +84,9 @@ def _camera_time(value: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise IntakeError(Refusal.MALFORMED, f"dateTime {value[:40]!r} is not ISO 8601") from exc
+        raise IntakeError(
+            IntakeReason.MALFORMED, f"dateTime {value[:40]!r} is not ISO 8601"
+        ) from exc
     if timezone.is_naive(moment):
         # Firmware without a time zone setting sends local time: the city's.
         moment = timezone.make_aware(moment)
@@ -119,22 +117,22 @@ def isapi_parts_parse(*, serial: str, parts: Sequence[Part]) -> CameraEvent:
     digest of dateTime, licensePlate, channelID and the detection picture's bytes."""
     xml_part = next((p for p in parts if _is_xml(p)), None)
     if xml_part is None:
-        raise IntakeError(Refusal.MALFORMED, "no XML part")
+        raise IntakeError(IntakeReason.MALFORMED, "no XML part")
     try:
         root = _strip_namespaces(_xml_parse(xml_part.data))
     except DefusedXmlException as exc:
-        raise IntakeError(Refusal.MALFORMED, f"XML refused: {exc}") from exc
+        raise IntakeError(IntakeReason.MALFORMED, f"XML refused: {exc}") from exc
     except (ParseError, ValueError) as exc:
-        raise IntakeError(Refusal.MALFORMED, f"XML not well-formed: {exc}") from exc
+        raise IntakeError(IntakeReason.MALFORMED, f"XML not well-formed: {exc}") from exc
     if root.tag != "EventNotificationAlert":
-        raise IntakeError(Refusal.MALFORMED, f"root element {root.tag[:40]} is not an alert")
+        raise IntakeError(IntakeReason.MALFORMED, f"root element {root.tag[:40]} is not an alert")
     event_type = _text(root, "eventType")
     anpr = root.find("ANPR")
     if event_type.upper() != "ANPR" or anpr is None:
-        raise IntakeError(Refusal.NOT_ANPR, f"eventType {event_type[:40]!r}")
+        raise IntakeError(IntakeReason.NOT_ANPR, f"eventType {event_type[:40]!r}")
     date_time = _text(root, "dateTime")
     if not date_time:
-        raise IntakeError(Refusal.MALFORMED, "no dateTime")
+        raise IntakeError(IntakeReason.MALFORMED, "no dateTime")
     camera_time = _camera_time(date_time)
 
     infos = anpr.findall("pictureInfoList/pictureInfo")
@@ -144,24 +142,24 @@ def isapi_parts_parse(*, serial: str, parts: Sequence[Part]) -> CameraEvent:
     ) or next((i for i in infos if _text(i, "type") == "detectionPicture"), None)
     scene = _picture(parts, DETECTION_PICTURE)
     if scene is None:
-        raise IntakeError(Refusal.MISSING_IMAGE, f"no {DETECTION_PICTURE} part")
+        raise IntakeError(IntakeReason.MISSING_IMAGE, f"no {DETECTION_PICTURE} part")
     plate_jpeg = _picture(parts, PLATE_PICTURE)
     for name in listed:
         if name.endswith(".jpg") and _picture(parts, name) is None:
-            raise IntakeError(Refusal.MISSING_IMAGE, f"listed picture {name[:60]} not sent")
+            raise IntakeError(IntakeReason.MISSING_IMAGE, f"listed picture {name[:60]} not sent")
 
     plate = _text(anpr, "licensePlate")
     if plate.lower() in NO_PLATE_TEXTS:
         plate = ""
     if len(plate) > 16:
-        raise IntakeError(Refusal.MALFORMED, "licensePlate longer than 16 characters")
+        raise IntakeError(IntakeReason.MALFORMED, "licensePlate longer than 16 characters")
     confidence: float | None = None
     level = _text(anpr, "confidenceLevel")
     if level:
         try:
             confidence = min(max(float(level) / 100.0, 0.0), 1.0)
         except ValueError as exc:
-            raise IntakeError(Refusal.MALFORMED, "confidenceLevel is not a number") from exc
+            raise IntakeError(IntakeReason.MALFORMED, "confidenceLevel is not a number") from exc
     box, box_px = _plate_box(detection_info)
 
     uuid = _text(root, "UUID")[:100]

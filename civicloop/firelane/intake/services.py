@@ -29,12 +29,8 @@ from PIL import Image
 
 from civicloop.core.client_ip import ip_in, ip_networks, ip_parse
 from civicloop.core.jobs import run_after_commit
-from civicloop.firelane.intake.events import (
-    CameraEvent,
-    Outcome,
-    RecordOutcome,
-    Refusal,
-)
+from civicloop.firelane.errors import IntakeReason
+from civicloop.firelane.intake.events import CameraEvent, Outcome, RecordOutcome
 from civicloop.firelane.models import Camera, IntakeRefusal, Sighting, Site
 from civicloop.firelane.plates.normalize import plate_spelling
 from civicloop.firelane.tasks import PROCESS_TASK
@@ -43,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 # Refusals that happen in normal operation (Frigate tracks people, cars before their plate
 # is read): counted, logged quietly.
-ROUTINE_REFUSALS = frozenset({Refusal.NO_PLATE, Refusal.NOT_VEHICLE})
+ROUTINE_REFUSALS = frozenset({IntakeReason.NO_PLATE, IntakeReason.NOT_VEHICLE})
 SAFE_SERIAL = re.compile(r"[^A-Za-z0-9._-]")
 PLATE_MAX_CHARS = 16
 # How long a process trusts its copy of a camera row (see `_camera_copy`). Short: the copy
@@ -171,13 +167,13 @@ def _check_camera(
     *, event: CameraEvent, camera: Camera | None, remote_addr: str | None
 ) -> tuple[str, str] | None:
     if camera is None:
-        return Refusal.UNKNOWN_CAMERA, "no camera with this serial"
+        return IntakeReason.UNKNOWN_CAMERA, "no camera with this serial"
     if camera.status == Camera.Status.DISABLED or not camera.site.is_active:
-        return Refusal.CAMERA_DISABLED, "camera or site disabled"
+        return IntakeReason.CAMERA_DISABLED, "camera or site disabled"
     if remote_addr is not None and not address_allowed(
         allowlist=camera.ip_allowlist, remote_addr=remote_addr
     ):
-        return Refusal.ADDRESS, f"address {remote_addr} not in the allowlist"
+        return IntakeReason.ADDRESS, f"address {remote_addr} not in the allowlist"
     return None
 
 
@@ -186,9 +182,13 @@ def _check_time(
 ) -> tuple[datetime, list[str], tuple[str, str] | None]:
     taken_at = event.camera_time - timedelta(seconds=camera.clock_offset_s)
     if taken_at > now + timedelta(seconds=settings.FIRELANE_MAX_FUTURE_S):
-        return taken_at, [], (Refusal.FUTURE, f"taken_at {taken_at.isoformat()} is in the future")
+        return (
+            taken_at,
+            [],
+            (IntakeReason.FUTURE, f"taken_at {taken_at.isoformat()} is in the future"),
+        )
     if taken_at < now - timedelta(seconds=settings.FIRELANE_MAX_LATE_S):
-        return taken_at, [], (Refusal.LATE, f"taken_at {taken_at.isoformat()} is too old")
+        return taken_at, [], (IntakeReason.LATE, f"taken_at {taken_at.isoformat()} is too old")
     flags = list(event.flags)
     # The camera's clock (less its known offset) far from our receipt time: it drifted,
     # or the event waited somewhere; either way the times need a second look.
@@ -202,9 +202,9 @@ def _check_images(event: CameraEvent) -> tuple[tuple[int, int] | None, tuple[str
     if event.scene_jpeg is not None:
         scene_size = jpeg_size(event.scene_jpeg)
         if scene_size is None:
-            return None, (Refusal.BAD_IMAGE, "scene picture is not a JPEG")
+            return None, (IntakeReason.BAD_IMAGE, "scene picture is not a JPEG")
     if event.plate_jpeg is not None and jpeg_size(event.plate_jpeg) is None:
-        return None, (Refusal.BAD_IMAGE, "plate picture is not a JPEG")
+        return None, (IntakeReason.BAD_IMAGE, "plate picture is not a JPEG")
     return scene_size, None
 
 
@@ -350,7 +350,7 @@ def _sightings_record_batch(
         camera = cameras.get(event.serial)
         problem = _check_camera(event=event, camera=camera, remote_addr=remote_addr)
         if problem is not None or camera is None:
-            refuse(index, event, *(problem or (Refusal.UNKNOWN_CAMERA, "")))
+            refuse(index, event, *(problem or (IntakeReason.UNKNOWN_CAMERA, "")))
             continue
         seen_cameras[camera.pk] = camera
         taken_at, flags, problem = _check_time(event=event, camera=camera, now=now)

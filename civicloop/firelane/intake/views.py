@@ -19,14 +19,8 @@ from django.views.decorators.http import require_POST
 
 from civicloop.core.accounts.services import api_key_authenticate
 from civicloop.core.client_ip import client_ip
-from civicloop.firelane.intake.events import (
-    HTTP_STATUS,
-    CameraEvent,
-    IntakeError,
-    Outcome,
-    RecordOutcome,
-    Refusal,
-)
+from civicloop.firelane.errors import IntakeError, IntakeReason
+from civicloop.firelane.intake.events import CameraEvent, Outcome, RecordOutcome
 from civicloop.firelane.intake.isapi import Part, isapi_parts_parse
 from civicloop.firelane.intake.jsonapi import json_event_parse
 from civicloop.firelane.intake.services import RefusalNote, intake_refusals_count, sightings_record
@@ -38,7 +32,7 @@ def _refused(*, source: str, serial: str, error: IntakeError) -> JsonResponse:
     intake_refusals_count(notes=[RefusalNote(source, error.reason, serial, error.detail)])
     return JsonResponse(
         {"status": "refused", "reason": str(error.reason), "detail": error.detail},
-        status=HTTP_STATUS.get(error.reason, 400),
+        status=error.status,
     )
 
 
@@ -55,23 +49,23 @@ def _check_length(request: HttpRequest) -> None:
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError as exc:
-        raise IntakeError(Refusal.MALFORMED, "bad Content-Length") from exc
+        raise IntakeError(IntakeReason.MALFORMED, "bad Content-Length") from exc
     if length > settings.FIRELANE_INTAKE_MAX_BYTES:
-        raise IntakeError(Refusal.TOO_LARGE, f"{length} bytes")
+        raise IntakeError(IntakeReason.TOO_LARGE, f"{length} bytes")
 
 
 def _multipart_parts(request: HttpRequest) -> list[Part]:
     if not (request.content_type or "").startswith("multipart/"):
-        raise IntakeError(Refusal.MALFORMED, "expected multipart/form-data")
+        raise IntakeError(IntakeReason.MALFORMED, "expected multipart/form-data")
     # Django's parser. For a camera's 80 KB push it costs ~0.3 ms of CPU, ~6 % of the whole
     # push (bench/isapi_multipart.py); a splitter of our own saved ~0.25 ms of that, too
     # little to keep a second multipart parser and its edge cases.
     try:
         fields, files = request.POST, request.FILES
     except RequestDataTooBig as exc:
-        raise IntakeError(Refusal.TOO_LARGE, "body too large") from exc
+        raise IntakeError(IntakeReason.TOO_LARGE, "body too large") from exc
     except (MultiPartParserError, TooManyFieldsSent, TooManyFilesSent, SuspiciousOperation) as exc:
-        raise IntakeError(Refusal.MALFORMED, f"bad multipart body: {exc}") from exc
+        raise IntakeError(IntakeReason.MALFORMED, f"bad multipart body: {exc}") from exc
     parts: list[Part] = []
     # Parts without a file name arrive as text fields (firmware differs on that).
     for name, values in fields.lists():
@@ -80,7 +74,7 @@ def _multipart_parts(request: HttpRequest) -> list[Part]:
         for upload in uploads:
             data = upload.read()
             if len(data) > settings.FIRELANE_INTAKE_MAX_BYTES:
-                raise IntakeError(Refusal.TOO_LARGE, f"part {name[:40]}")
+                raise IntakeError(IntakeReason.TOO_LARGE, f"part {name[:40]}")
             parts.append(Part(name, upload.name or "", upload.content_type or "", data))
     return parts
 
@@ -111,13 +105,13 @@ def json_event_push(request: HttpRequest) -> JsonResponse:
         return _refused(
             source="api",
             serial="",
-            error=IntakeError(Refusal.UNAUTHORIZED, "missing or invalid API key"),
+            error=IntakeError(IntakeReason.UNAUTHORIZED, "missing or invalid API key"),
         )
     try:
         _check_length(request)
         event = json_event_parse(body=request.body)
     except RequestDataTooBig:
-        return _refused(source="api", serial="", error=IntakeError(Refusal.TOO_LARGE, "body"))
+        return _refused(source="api", serial="", error=IntakeError(IntakeReason.TOO_LARGE, "body"))
     except IntakeError as error:
         return _refused(source="api", serial="", error=error)
     # The API key stands for the sender; the camera's address list is for direct pushes.

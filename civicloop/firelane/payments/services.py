@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civicloop.core import registry
+from civicloop.firelane.errors import PaymentError, PaymentErrorCode
 from civicloop.firelane.models import Notice, Payment
 from civicloop.firelane.payments.provider import (
     MAX_AMOUNT_FEN,
@@ -44,37 +45,6 @@ OnPaid = Callable[[Payment], None]
 PAYABLE_STATES = FIRELANE_FLOW.action("paid").sources
 # Alipay: out_trade_no "64个字符以内、可包含字母、数字、下划线".
 OUT_TRADE_NO_PREFIX = "XF"
-
-
-class PaymentErrorCode(StrEnum):
-    ALREADY_PAID = "already_paid"
-    CASE_CLOSED = "case_closed"
-    NOT_PAYABLE = "not_payable"
-    INVALID_AMOUNT = "invalid_amount"
-    PROVIDER = "provider"
-
-
-MESSAGES = {
-    PaymentErrorCode.ALREADY_PAID: _("该告知单已缴款，无需重复缴纳。"),
-    PaymentErrorCode.CASE_CLOSED: _("该告知单已结案，不能缴款。"),
-    PaymentErrorCode.NOT_PAYABLE: _("该告知单当前不能网上缴款。"),
-    PaymentErrorCode.INVALID_AMOUNT: _("缴款金额有误，请联系执法单位。"),
-    PaymentErrorCode.PROVIDER: _("支付服务暂时不可用，请稍后再试。"),
-}
-
-
-class PaymentError(Exception):
-    """A refused payment operation: `code` for programs, `message` for people."""
-
-    def __init__(self, code: PaymentErrorCode, message: object | None = None) -> None:
-        self.code = code
-        # Kept lazy: rendered in the language of whoever reads it.
-        self._message = message if message is not None else MESSAGES[code]
-        super().__init__(str(self._message))
-
-    @property
-    def message(self) -> str:
-        return str(self._message)
 
 
 class NotifyOutcome(StrEnum):

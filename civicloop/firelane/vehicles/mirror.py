@@ -44,6 +44,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
+from civicloop.firelane.errors import ImportRefused, RegistryImportCode
 from civicloop.firelane.models import RegistryImport, VehicleRecord
 from civicloop.firelane.plates.normalize import plate_spelling
 from civicloop.firelane.vehicles.client import ZHEJIANG_PLATE
@@ -70,11 +71,6 @@ _KINDS = frozenset(f"{i:02d}" for i in range(100))
 _LOOKUP_SQL = f"SELECT plate_kind, owner_sealed FROM {LIVE_TABLE} WHERE plate = %s"  # noqa: S608
 # Any constant: only this command takes the lock (pg_try_advisory_lock).
 _LOCK_KEY = 0x7EB1C1E
-
-
-class ImportRefused(Exception):
-    """The file cannot be imported at all (no header, missing columns, another import
-    running); nothing was changed."""
 
 
 @dataclass
@@ -136,11 +132,13 @@ def _read_header(path: Path) -> tuple[_Layout, int]:
     with path.open("rb") as fh:
         first = fh.readline()
     if not first.strip():
-        raise ImportRefused(f"{path.name}: empty file or no header line")
+        raise ImportRefused(RegistryImportCode.NO_HEADER, file=path.name)
     header = [c.strip().lower() for c in next(csv.reader([first.decode("utf-8-sig").strip()]))]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        raise ImportRefused(f"{path.name}: header lacks column(s) {', '.join(missing)}")
+        raise ImportRefused(
+            RegistryImportCode.MISSING_COLUMNS, file=path.name, columns=", ".join(missing)
+        )
     layout = _Layout(
         columns=len(header),
         plate=header.index("hphm"),
@@ -376,7 +374,7 @@ class _ImportLock:
         with connection.cursor() as cur:
             cur.execute("SELECT pg_try_advisory_lock(%s)", [_LOCK_KEY])
             if not cur.fetchone()[0]:
-                raise ImportRefused("another registry import is running")
+                raise ImportRefused(RegistryImportCode.RUNNING)
 
     def __exit__(self, *exc: object) -> None:
         if _is_postgres() and connection.connection is not None:
