@@ -11,14 +11,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
-from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from civicloop.api.docs import LocalSwaggerDocs
+from civicloop.api.errors import ApiError, ApiErrorCode
 from civicloop.api.intake import (
-    IntakeRefused,
     any_channel,
     plain_text,
     submission_check,
@@ -38,11 +37,11 @@ from civicloop.core import registry
 from civicloop.core.accounts.api_auth import ApiKeyBearerAuth, StaffSessionAuth
 from civicloop.core.accounts.models import ApiKey, User
 from civicloop.core.cases.access import access_case_by_number
-from civicloop.core.cases.errors import CaseError, CaseErrorCode
 from civicloop.core.cases.selectors import CaseFilters, case_list
 from civicloop.core.cases.services import transition
 from civicloop.core.client_ip import client_ip
-from civicloop.core.ratelimit import SUBMISSIONS_PER_MINUTE, RateLimitExceeded, rate_limit_hit
+from civicloop.core.errors import REFUSAL_STATUS, DomainError, Refusal
+from civicloop.core.ratelimit import SUBMISSIONS_PER_MINUTE, rate_limit_hit
 from civicloop.core.units.models import Unit
 
 api = NinjaAPI(
@@ -67,26 +66,6 @@ WRITE_ERRORS: dict[int, Any] = {
     409: ErrorOut,
     429: ErrorOut,
 }
-CASE_ERROR_STATUS = {
-    CaseErrorCode.UNKNOWN_ACTION: 400,
-    CaseErrorCode.MISSING: 400,
-    CaseErrorCode.INVALID: 400,
-    CaseErrorCode.FORBIDDEN: 403,
-    CaseErrorCode.INVALID_STATE: 409,
-    CaseErrorCode.DUPLICATE: 409,
-    CaseErrorCode.CALENDAR: 503,
-}
-
-
-class ApiRefusal(Exception):
-    """A handler's own refusal: HTTP status, code and message."""
-
-    def __init__(self, status: int, code: str, message: object, *, field: str = ""):
-        self.status = status
-        self.code = code
-        self.field = field
-        self.message = str(message)
-        super().__init__(self.message)
 
 
 def staff_of(request: HttpRequest) -> User:
@@ -118,12 +97,17 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
     loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "payload")]
     field = ".".join(loc)
     detail = _("请求参数有误：%(field)s") % {"field": field or "-"}
-    return error_response(request, 400, "invalid", detail, field=field)
+    return error_response(request, REFUSAL_STATUS[Refusal.INVALID], "invalid", detail, field=field)
 
 
 @api.exception_handler(AuthenticationError)
 def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    response = error_response(request, 401, "unauthorized", _("请登录，或提供有效的 API 密钥。"))
+    response = error_response(
+        request,
+        REFUSAL_STATUS[Refusal.UNAUTHORIZED],
+        "unauthorized",
+        _("请登录，或提供有效的 API 密钥。"),
+    )
     # A 401 names a scheme the client can answer with (RFC 9110 §11.6.1); a session
     # cookie has none, so the API key's.
     response["WWW-Authenticate"] = "Bearer"
@@ -135,49 +119,37 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return error_response(request, exc.status_code, "error", exc.message)
 
 
-@api.exception_handler(ApiRefusal)
-def on_refusal(request: HttpRequest, exc: ApiRefusal) -> HttpResponse:
-    return error_response(request, exc.status, exc.code, exc.message, field=exc.field)
-
-
-@api.exception_handler(IntakeRefused)
-def on_intake_refused(request: HttpRequest, exc: IntakeRefused) -> HttpResponse:
-    return error_response(request, 400, exc.code, exc.message, field=exc.field)
-
-
-@api.exception_handler(CaseError)
-def on_case_error(request: HttpRequest, exc: CaseError) -> HttpResponse:
-    status = CASE_ERROR_STATUS.get(exc.code, 400)
-    # Core's messages are Chinese msgids; look them up again in the request's language.
-    return error_response(request, status, str(exc.code), _g(exc.message), field=exc.field)
+@api.exception_handler(DomainError)
+def on_refusal(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    """Every domain's refusal, one way: its kind's status, its code, its message in the
+    request's language, the field it concerns."""
+    response = error_response(request, exc.status, str(exc.code), exc.message, field=exc.field)
+    retry_after = getattr(exc, "retry_after", 0)  # the refusals of a limit carry one
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return error_response(request, 404, "not_found", _("未找到。"))
+    return on_refusal(request, ApiError(ApiErrorCode.NOT_FOUND))
 
 
 @api.exception_handler(PermissionDenied)
 def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return error_response(request, 403, "forbidden", _("您没有权限执行此操作。"))
-
-
-@api.exception_handler(RateLimitExceeded)
-def on_rate_limited(request: HttpRequest, exc: RateLimitExceeded) -> HttpResponse:
-    response = error_response(request, 429, "rate_limited", _("请求过于频繁，请稍后再试。"))
-    response["Retry-After"] = str(exc.retry_after)
-    return response
+    status = REFUSAL_STATUS[Refusal.FORBIDDEN]
+    return error_response(request, status, "forbidden", _("您没有权限执行此操作。"))
 
 
 @api.exception_handler(ValueError)
 def on_value_error(request: HttpRequest, exc: ValueError) -> HttpResponse:
-    return error_response(request, 400, "invalid", _("请求参数格式不正确。"))
+    return on_refusal(request, ApiError(ApiErrorCode.INVALID))
 
 
 @api.exception_handler(DataError)
 def on_data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
     """A value the database cannot store or compare (e.g. a NUL character)."""
-    return error_response(request, 400, "invalid", _("请求参数格式不正确。"))
+    return on_refusal(request, ApiError(ApiErrorCode.INVALID))
 
 
 # --------------------------------------------------------------------------- channels
@@ -246,15 +218,13 @@ def cases_transition(request: HttpRequest, number: str, payload: TransitionIn) -
     if payload.unit_code:
         unit = Unit.objects.filter(code=payload.unit_code).first()
         if unit is None:
-            raise ApiRefusal(400, "invalid_unit", _("没有这个单位。"), field="unit_code")
+            raise ApiError(ApiErrorCode.INVALID_UNIT, field="unit_code")
     merge_into = None
     if payload.merge_into:
         try:
             merge_into = access_case_by_number(user, payload.merge_into)
         except Http404:
-            raise ApiRefusal(
-                400, "invalid_case", _("要合并到的事项不存在。"), field="merge_into"
-            ) from None
+            raise ApiError(ApiErrorCode.INVALID_CASE, field="merge_into") from None
     due_at = payload.due_at
     if due_at is not None and timezone.is_naive(due_at):
         due_at = timezone.make_aware(due_at)

@@ -16,9 +16,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator, validate_email
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from civicloop.api.errors import ApiError, ApiErrorCode
 from civicloop.core import registry
 from civicloop.core.areas.models import Area
 from civicloop.core.areas.services import area_from_address, area_nearest
@@ -40,16 +40,6 @@ def plain_text(value: str | None) -> str:
     return CONTROL_CHARS.sub("", value or "").strip()
 
 
-class IntakeRefused(Exception):
-    """A submission refused before it reached core; `message` is for people."""
-
-    def __init__(self, code: str, message: str | Promise, *, field: str = ""):
-        self.code = code
-        self.field = field
-        self.message = str(message)
-        super().__init__(self.message)
-
-
 @dataclass(frozen=True)
 class Location:
     """Where a submission is: the area that routes it and what the client said."""
@@ -61,18 +51,18 @@ class Location:
 
 
 def open311_channel(code: str) -> registry.Channel:
-    """The registered channel offered as an Open311 service, or IntakeRefused."""
+    """The registered channel offered as an Open311 service, or ApiError."""
     try:
         channel = registry.channel(code)
     except registry.RegistryError:
         channel = None
     if channel is None or not channel.open311:
-        raise IntakeRefused("unknown_service", _("没有这项服务。"), field="service_code")
+        raise ApiError(ApiErrorCode.UNKNOWN_SERVICE, field="service_code")
     return channel
 
 
 def any_channel(code: str) -> registry.Channel:
-    """A registered channel that takes cases through the generic API, or IntakeRefused.
+    """A registered channel that takes cases through the generic API, or ApiError.
     A channel whose cases only its module's own service may open (a fire-lane violation
     needs a camera's stay and evidence) is refused here as if it did not exist."""
     try:
@@ -80,7 +70,7 @@ def any_channel(code: str) -> registry.Channel:
     except registry.RegistryError:
         channel = None
     if channel is None or not channel.accepts(registry.Intake.API):
-        raise IntakeRefused("unknown_channel", _("没有这个渠道。"), field="channel")
+        raise ApiError(ApiErrorCode.UNKNOWN_CHANNEL, field="channel")
     return channel
 
 
@@ -91,7 +81,7 @@ def coordinate_parse(value: Any, *, field: str, limit: float) -> Decimal:
     except (TypeError, ValueError):
         number = math.nan
     if not math.isfinite(number) or abs(number) > limit:
-        raise IntakeRefused("invalid_location", _("经纬度格式不正确。"), field=field)
+        raise ApiError(ApiErrorCode.INVALID_LOCATION, field=field)
     return Decimal(str(round(number, 6)))
 
 
@@ -105,28 +95,26 @@ def location_resolve(
     area_code = plain_text(area_code)
     has_lat, has_lng = lat not in (None, ""), lng not in (None, "")
     if has_lat != has_lng:
-        raise IntakeRefused(
-            "invalid_location", _("纬度和经度须同时提供。"), field="lat" if has_lng else "long"
+        raise ApiError(
+            ApiErrorCode.INVALID_LOCATION,
+            _("纬度和经度须同时提供。"),
+            field="lat" if has_lng else "long",
         )
     if not (has_lat or address or area_code):
-        raise IntakeRefused(
-            "missing_location", _("请提供位置：经纬度、地址或区域编码。"), field="location"
-        )
+        raise ApiError(ApiErrorCode.MISSING_LOCATION, field="location")
     dec_lat = coordinate_parse(lat, field="lat", limit=90) if has_lat else None
     dec_lng = coordinate_parse(lng, field="long", limit=180) if has_lng else None
     area: Area | None = None
     if area_code:
         area = Area.objects.filter(code=area_code).first()
         if area is None:
-            raise IntakeRefused("invalid_location", _("区域编码不存在。"), field="address_id")
+            raise ApiError(ApiErrorCode.INVALID_LOCATION, _("区域编码不存在。"), field="address_id")
     if area is None and dec_lat is not None and dec_lng is not None:
         area = area_nearest(lat=float(dec_lat), lng=float(dec_lng))
     if area is None and address:
         area = area_from_address(address=address)
     if area is None:
-        raise IntakeRefused(
-            "unroutable", _("无法根据所给位置确定所在区域，请补充详细地址。"), field="location"
-        )
+        raise ApiError(ApiErrorCode.UNROUTABLE, field="location")
     return Location(area=area, lat=dec_lat, lng=dec_lng, address=address)
 
 
@@ -137,7 +125,7 @@ def phone_clean(phone: str) -> str:
         return ""
     number = mainland_mobile(phone)
     if number is None:
-        raise IntakeRefused("invalid_phone", _("联系电话须为11位中国大陆手机号码。"), field="phone")
+        raise ApiError(ApiErrorCode.INVALID_PHONE, field="phone")
     return number
 
 
@@ -147,7 +135,7 @@ def email_clean(email: str) -> str:
         try:
             validate_email(email)
         except DjangoValidationError:
-            raise IntakeRefused("invalid_email", _("电子邮箱格式不正确。"), field="email") from None
+            raise ApiError(ApiErrorCode.INVALID_EMAIL, field="email") from None
     return email
 
 
@@ -157,27 +145,23 @@ def media_url_clean(url: str) -> str:
         try:
             URLValidator(schemes=["http", "https"])(url)
         except DjangoValidationError:
-            raise IntakeRefused(
-                "invalid_media_url", _("图片地址须为 http(s) 网址。"), field="media_url"
-            ) from None
+            raise ApiError(ApiErrorCode.INVALID_MEDIA_URL, field="media_url") from None
     return url
 
 
 def text_clean(value: str, *, field: str, max_chars: int, required: bool = False) -> str:
     value = plain_text(value)
     if required and not value:
-        raise IntakeRefused("missing", _("请填写问题描述。"), field=field)
+        raise ApiError(ApiErrorCode.MISSING, field=field)
     if len(value) > max_chars:
-        raise IntakeRefused(
-            "too_long", _("内容过长（最多 %(max)d 字）。") % {"max": max_chars}, field=field
-        )
+        raise ApiError(ApiErrorCode.TOO_LONG, field=field, max=max_chars)
     return value
 
 
 def category_clean(channel: registry.Channel, category: str) -> str:
     category = plain_text(category)
     if category and category not in {code for code, _label in channel.categories}:
-        raise IntakeRefused("invalid_category", _("没有这个类别。"), field="category")
+        raise ApiError(ApiErrorCode.INVALID_CATEGORY, field="category")
     return category
 
 
@@ -210,7 +194,7 @@ def submission_check(
     email: str = "",
     media_url: str = "",
 ) -> Submission:
-    """Check every field of a submission; raises IntakeRefused naming the first bad one."""
+    """Check every field of a submission; raises ApiError naming the first bad one."""
     body = text_clean(body, field="description", max_chars=BODY_MAX_CHARS, required=True)
     title = text_clean(title, field="title", max_chars=TITLE_MAX_CHARS)
     contact_name = text_clean(contact_name, field="name", max_chars=NAME_MAX_CHARS)

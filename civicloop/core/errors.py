@@ -70,7 +70,13 @@ class DomainError(Exception):
     refusals: ClassVar[Mapping[Any, Refusal]] = {}
 
     def __init__(
-        self, code: StrEnum | str, message: Text | None = None, *, field: str = "", **params: Any
+        self,
+        code: StrEnum | str,
+        message: Text | None = None,
+        /,
+        *,
+        field: str = "",
+        **params: Any,
     ) -> None:
         self.code: StrEnum = self.codes(code)
         self.field = field

@@ -187,7 +187,7 @@ class IntakeError(FirelaneError):
     }
     refusals = INTAKE_REFUSALS
 
-    def __init__(self, reason: IntakeReason, detail: str = "", **params: Any) -> None:
+    def __init__(self, reason: IntakeReason, detail: str = "", /, **params: Any) -> None:
         super().__init__(reason, **params)
         self.detail = detail[:255]
 

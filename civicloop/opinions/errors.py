@@ -60,6 +60,7 @@ class OpinionError(DomainError):
         self,
         code: OpinionErrorCode,
         message: Text | None = None,
+        /,
         *,
         field: str = "",
         retry_after: int = 0,

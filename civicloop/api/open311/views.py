@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
+from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
@@ -17,14 +18,13 @@ from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
+from civicloop.api.errors import ApiError, ApiErrorCode
 from civicloop.api.i18n import in_request_language
 from civicloop.api.intake import (
-    IntakeRefused,
     open311_channel,
     plain_text,
     submission_check,
@@ -39,10 +39,10 @@ from civicloop.api.open311.selectors import (
 )
 from civicloop.core import registry
 from civicloop.core.accounts.services import api_key_authenticate
-from civicloop.core.cases.errors import CaseError, CaseErrorCode
 from civicloop.core.cases.models import Case
 from civicloop.core.client_ip import client_ip
-from civicloop.core.ratelimit import SUBMISSIONS_PER_MINUTE, RateLimitExceeded, rate_limit_hit
+from civicloop.core.errors import DomainError
+from civicloop.core.ratelimit import SUBMISSIONS_PER_MINUTE, rate_limit_hit
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-01-01T00:00:00+08:00"
@@ -50,17 +50,16 @@ DEFAULT_DAYS = 90
 MAX_IDS = 100
 
 
-class Open311Error(Exception):
-    """A request refused with an HTTP status and a message for people."""
-
-    def __init__(self, status: int, message: str | Promise, *, retry_after: int = 0):
-        self.status = status
-        self.message = str(message)
-        self.retry_after = retry_after
-        super().__init__(self.message)
-
-
 Open311View = Callable[..., HttpResponse]
+
+
+def open311_refusal(fmt: str, exc: DomainError) -> HttpResponse:
+    """Any domain's refusal as a GeoReport error document, with its kind's status."""
+    response = errors_response(fmt, exc.status, exc.message)
+    retry_after = getattr(exc, "retry_after", 0)  # the refusals of a limit carry one
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def open311_endpoint(*methods: str) -> Callable[[Open311View], Open311View]:
@@ -72,27 +71,20 @@ def open311_endpoint(*methods: str) -> Callable[[Open311View], Open311View]:
         def wrapper(
             request: HttpRequest, *args: Any, fmt: str = "json", **kwargs: Any
         ) -> HttpResponse:
-            try:
-                if request.method not in methods:
-                    raise Open311Error(405, _("不支持此请求方法。"))
-                return view(request, *args, fmt=fmt, **kwargs)
-            except Open311Error as exc:
-                response = errors_response(fmt, exc.status, exc.message)
-                if exc.retry_after:
-                    response["Retry-After"] = str(exc.retry_after)
-                if exc.status == 405:
-                    response["Allow"] = ", ".join(methods)
+            if request.method not in methods:
+                response = errors_response(
+                    fmt, int(HTTPStatus.METHOD_NOT_ALLOWED), str(_("不支持此请求方法。"))
+                )
+                response["Allow"] = ", ".join(methods)
                 return response
-            except IntakeRefused as exc:
-                return errors_response(fmt, 400, exc.message)
-            except CaseError as exc:
-                # Core's messages are Chinese msgids: look them up in the request's language.
-                status = 503 if exc.code == CaseErrorCode.CALENDAR else 400
-                return errors_response(fmt, status, _g(exc.message))
+            try:
+                return view(request, *args, fmt=fmt, **kwargs)
+            except DomainError as exc:
+                return open311_refusal(fmt, exc)
             except Http404:
-                return errors_response(fmt, 404, str(_("未找到。")))
+                return open311_refusal(fmt, ApiError(ApiErrorCode.NOT_FOUND))
             except (ValueError, DataError):  # malformed input, e.g. a NUL character
-                return errors_response(fmt, 400, str(_("请求参数格式不正确。")))
+                return open311_refusal(fmt, ApiError(ApiErrorCode.INVALID))
 
         return in_request_language(wrapper)
 
@@ -192,7 +184,7 @@ def _datetime_param(
     except ValueError:
         value = None
     if value is None:
-        raise Open311Error(400, _("%(name)s 不是有效的 ISO 8601 时间。") % {"name": name})
+        raise ApiError(ApiErrorCode.INVALID, _("%(name)s 不是有效的 ISO 8601 时间。"), name=name)
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
     return value
@@ -203,7 +195,9 @@ def _service_codes_param(raw: str) -> list[str]:
     known = {ch.code for ch in open311_channels()}
     unknown = [c for c in codes if c not in known]
     if unknown:
-        raise Open311Error(400, _("没有这项服务：%(code)s") % {"code": ", ".join(unknown)})
+        raise ApiError(
+            ApiErrorCode.UNKNOWN_SERVICE, _("没有这项服务：%(code)s"), code=", ".join(unknown)
+        )
     return codes
 
 
@@ -242,8 +236,8 @@ def service_detail(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     """A service's definition: its attributes (the category list)."""
     try:
         channel = open311_channel(code)
-    except IntakeRefused as exc:
-        raise Open311Error(404, exc.message) from None
+    except ApiError as exc:  # an unknown service: here the resource itself
+        raise ApiError(ApiErrorCode.NOT_FOUND, exc.message) from None
     return document_response(fmt, service_definition(channel), root="service_definition")
 
 
@@ -260,13 +254,13 @@ def requests(request: HttpRequest, fmt: str) -> HttpResponse:
     else:
         status = request.GET.get("status", "").strip().lower()
         if status not in ("", "open", "closed"):
-            raise Open311Error(400, _("status 只能是 open 或 closed。"))
+            raise ApiError(ApiErrorCode.INVALID, _("status 只能是 open 或 closed。"))
         start = _datetime_param(request, "start_date")
         end = _datetime_param(request, "end_date", end_of_day=True)
         if start is None and end is None:
             start = timezone.now() - timedelta(days=DEFAULT_DAYS)
         if start is not None and end is not None and start > end:
-            raise Open311Error(400, _("start_date 不能晚于 end_date。"))
+            raise ApiError(ApiErrorCode.INVALID, _("start_date 不能晚于 end_date。"))
         rows = public_requests(
             service_codes=_service_codes_param(request.GET.get("service_code", "")),
             start=start,
@@ -278,26 +272,19 @@ def requests(request: HttpRequest, fmt: str) -> HttpResponse:
     return document_response(fmt, items, root="service_requests", item="request")
 
 
-def _rate_limited(*, scope: str, ident: str) -> None:
-    try:
-        rate_limit_hit(scope=scope, ident=ident, limit=SUBMISSIONS_PER_MINUTE)
-    except RateLimitExceeded as exc:
-        raise Open311Error(
-            429, _("请求过于频繁，请稍后再试。"), retry_after=exc.retry_after
-        ) from None
-
-
 def _request_create(request: HttpRequest, fmt: str) -> HttpResponse:
     """Submit a request: limits, API key, service, then the checked fields to core."""
     form = request.POST
-    _rate_limited(scope="open311-ip", ident=client_ip(request) or "unknown")
+    rate_limit_hit(
+        scope="open311-ip", ident=client_ip(request) or "unknown", limit=SUBMISSIONS_PER_MINUTE
+    )
     key = api_key_authenticate(raw=form.get("api_key", ""))
     if key is None:
-        raise Open311Error(403, _("API 密钥无效或缺失。"))
-    _rate_limited(scope="open311-key", ident=str(key.pk))
+        raise ApiError(ApiErrorCode.INVALID_API_KEY)
+    rate_limit_hit(scope="open311-key", ident=str(key.pk), limit=SUBMISSIONS_PER_MINUTE)
     code = form.get("service_code", "").strip()
     if not code:
-        raise Open311Error(400, _("缺少 service_code。"))
+        raise ApiError(ApiErrorCode.MISSING, _("缺少 service_code。"), field="service_code")
     submission = submission_check(
         channel=open311_channel(code),
         body=form.get("description", ""),
@@ -324,5 +311,5 @@ def request_detail(request: HttpRequest, number: str, fmt: str) -> HttpResponse:
     """One request, as a list of one item (as the spec shows it)."""
     rows = list(public_requests(numbers=[number]))
     if not rows:
-        raise Open311Error(404, _("没有这个请求。"))
+        raise ApiError(ApiErrorCode.NOT_FOUND, _("没有这个请求。"))
     return document_response(fmt, [request_item(rows[0])], root="service_requests", item="request")

@@ -49,6 +49,7 @@ class AccountError(DomainError):
         self,
         code: AccountErrorCode,
         message: Text | None = None,
+        /,
         *,
         field: str = "",
         retry_after: int = 0,
