@@ -23,6 +23,7 @@ from PIL import Image
 
 from civicloop.core.accounts.masking import mask_plate
 from civicloop.core.client_ip import client_ip
+from civicloop.core.errors import refusal_show
 from civicloop.core.ratelimit import RateLimitExceeded, rate_limit_hit
 from civicloop.firelane.models import Notice, Payment, Sighting
 from civicloop.firelane.notices import (
@@ -171,7 +172,7 @@ def notice_state_case(request: HttpRequest, token: str) -> HttpResponse:
         notice_statement(notice=notice, text=request.POST.get("statement", ""))
         messages.success(request, _("您的陈述申辩已提交，执法人员将在三个工作日内复核并答复。"))
     except NoticeError as err:
-        messages.error(request, err.message)
+        refusal_show(request, err)
     return redirect("firelane_public:notice_page", token=token)
 
 
@@ -191,6 +192,6 @@ def notice_pay(request: HttpRequest, token: str) -> HttpResponse:
             notify_url=f"{base}/firelane/pay/notify/{settings.PAYMENT_PROVIDER}/",
         )
     except PaymentError as err:
-        messages.error(request, str(err))
+        refusal_show(request, err)
         return redirect("firelane_public:notice_page", token=token)
     return redirect(url)

@@ -23,6 +23,7 @@ from civicloop.core.accounts.models import User
 from civicloop.core.cases import labels
 from civicloop.core.cases.errors import CaseError
 from civicloop.core.cases.models import Case
+from civicloop.core.errors import refusal_show
 from civicloop.firelane.access import FirelaneScope, firelane_scope_for
 from civicloop.firelane.models import Notice, Owner, PlateColor, Sighting, Stay
 from civicloop.firelane.notices import (
@@ -194,10 +195,8 @@ def review_decide(request: HttpRequest, number: str) -> HttpResponse:
             messages.success(request, _("已处理陈述申辩。"))
         else:
             raise Http404("unknown decision")
-    except NoticeError as err:
-        messages.error(request, err.message)
-    except CaseError as err:
-        messages.error(request, err.message)
+    except (NoticeError, CaseError) as err:
+        refusal_show(request, err)
     return redirect("firelane:review_detail", number=number)
 
 

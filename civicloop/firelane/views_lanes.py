@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from civicloop.core.errors import refusal_show
 from civicloop.firelane.lanes import (
     LANE_NAME_MAX,
     LANE_POINTS_MAX,
@@ -104,7 +105,7 @@ def lane_remove(request: HttpRequest, serial: str, lane_id: int) -> HttpResponse
     try:
         lane_delete(camera=camera, lane_id=lane_id, actor=request.user)
     except LaneError as err:
-        messages.error(request, err.message)
+        refusal_show(request, err)
     else:
         messages.success(request, _("已删除通道。"))
     return redirect("firelane:lane_editor", serial=camera.serial)
