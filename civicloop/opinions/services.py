@@ -74,9 +74,6 @@ INBOX_ACTIONS = ("accept", "answer", "dispatch", "merge", "reject", "rate", "rew
 # workflow action (the case stays closed), taken from the same inbox form.
 FOLLOW_UP_ACTION = "follow_up"
 
-# The name this module's refusal had before opinions.errors; one class, not two.
-OpinionRefused = OpinionError
-
 
 # --------------------------------------------------------------------------- rate limits
 

@@ -13,7 +13,8 @@ from civicloop.core.cases.services import transition
 from civicloop.core.cases.timeline import entry_hash, genesis_hash
 from civicloop.core.outbox.models import OutboxMessage
 from civicloop.core.units.models import Unit
-from civicloop.opinions.services import OpinionRefused, opinion_citizen_rate
+from civicloop.opinions.errors import OpinionError
+from civicloop.opinions.services import opinion_citizen_rate
 from tests.opinions.test_inbox import act, dispatched, make_opinion, user  # noqa: F401
 from tests.opinions.test_submit import deputy_code, opinion_settings, wang  # noqa: F401
 
@@ -79,7 +80,7 @@ def test_the_citizen_rates_once_and_the_chain_holds(client: Client, make_opinion
     assert case.data["citizen_rating"]["rating"] == "basically"
     page = client.get(f"/track/{case.number}/").content.decode()
     assert "基本满意" in page and "评价办理结果" not in page
-    with pytest.raises(OpinionRefused):
+    with pytest.raises(OpinionError):
         opinion_citizen_rate(case=case, rating="satisfied")
     entries = list(TimelineEntry.objects.filter(case=case).order_by("seq"))
     assert entries[-1].action == "citizen_rating"
@@ -92,7 +93,7 @@ def test_the_citizen_rates_once_and_the_chain_holds(client: Client, make_opinion
 
 def test_no_rating_before_the_case_is_closed(make_opinion: Any) -> None:  # noqa: F811
     case = make_opinion()
-    with pytest.raises(OpinionRefused):
+    with pytest.raises(OpinionError):
         opinion_citizen_rate(case=case, rating="satisfied")
-    with pytest.raises(OpinionRefused):
+    with pytest.raises(OpinionError):
         opinion_citizen_rate(case=closed_case(make_opinion), rating="great")
