@@ -81,3 +81,31 @@ def test_admin_link_only_for_admins(login_as, client):
         "管理后台" not in login_as("handler_zeguo").get(reverse("web:workbench")).content.decode()
     )
     assert "管理后台" in login_as("admin").get(reverse("web:workbench")).content.decode()
+
+
+def test_the_lockout_counts_the_client_behind_a_trusted_proxy(demo, client, settings):
+    """Given nginx on 10.0.0.5 as a trusted proxy, when one client fails to sign in until
+    locked, then that client is locked and another client behind the same proxy is not."""
+    settings.TRUSTED_PROXIES = ["10.0.0.5"]
+    proxy = {"REMOTE_ADDR": "10.0.0.5"}
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            reverse("web:login"),
+            {"username": "handler_zeguo", "password": "wrong-password"},
+            HTTP_X_FORWARDED_FOR="203.0.113.7",
+            **proxy,
+        )
+    locked = client.post(
+        reverse("web:login"),
+        {"username": "handler_zeguo", "password": DEMO_PASSWORD},
+        HTTP_X_FORWARDED_FOR="203.0.113.7",
+        **proxy,
+    )
+    assert locked.status_code == 429
+    other = client.post(
+        reverse("web:login"),
+        {"username": "handler_zeguo", "password": DEMO_PASSWORD},
+        HTTP_X_FORWARDED_FOR="198.51.100.9",
+        **proxy,
+    )
+    assert other.status_code == 302
