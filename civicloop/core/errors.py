@@ -4,7 +4,7 @@
 
 The kind is what maps to an answer, once: `REFUSAL_STATUS` is the one map from a kind to
 an HTTP status (the API, Open311, the camera intake and the web middleware all read it),
-and `refusal_to_messages` is the one way a refusal becomes a page message.
+and `refusal_show` is the one way a refusal becomes a page message.
 
 Exceptions that are not a refusal to a person (a provider outage, a broken seal, a missing
 setting) are not DomainErrors: they are faults, answered as such where they are caught.

@@ -38,6 +38,7 @@ from civicloop.core.cases.errors import CaseError, CaseErrorCode
 from civicloop.core.cases.models import Case, Rating
 from civicloop.core.cases.notifications import Recipients
 from civicloop.core.cases.services import (
+    CITIZEN_LABEL,
     CaseDraft,
     case_submit,
     clean_text,
@@ -354,7 +355,13 @@ def opinion_citizen_rate(
         if locked.data.get("citizen_rating"):
             raise OpinionError(OpinionErrorCode.ALREADY_RATED)
         given = {"rating": rating, "comment": comment, "at": now.isoformat()}
-        entry = timeline_append(case=locked, action="citizen_rating", data=given, now=now)
+        entry = timeline_append(
+            case=locked,
+            action="citizen_rating",
+            data=given,
+            now=now,
+            actor_label=CITIZEN_LABEL,
+        )
         outbox_enqueue_many(
             drafts=notifications.on_citizen_rating(Recipients(), case=locked, entry=entry)
         )

@@ -14,6 +14,7 @@ from django.test import Client
 
 from civicloop.core.cases.errors import CaseError
 from civicloop.core.cases.models import Case, TimelineEntry
+from civicloop.core.cases.services import CITIZEN_LABEL
 from civicloop.core.cases.timeline import entry_hash
 from civicloop.core.outbox.models import OutboxMessage
 from civicloop.opinions.services import (
@@ -64,6 +65,7 @@ def test_unsatisfied_is_a_chained_timeline_entry_and_the_case_stays_closed(
     *earlier, last = TimelineEntry.objects.filter(case=case).order_by("seq")
     assert last.action == "citizen_rating"
     assert last.data["rating"] == "unsatisfied" and last.data["comment"] == COMMENT
+    assert last.actor is None and last.actor_label == CITIZEN_LABEL  # the citizen, not 系统
     assert last.prev_hash == earlier[-1].hash
     assert last.hash == entry_hash(last, case_number=case.number) == case.timeline_hash
     assert case.state == "closed"

@@ -55,6 +55,9 @@ from civicloop.core.units.selectors import Standing, unit_for_area, user_standin
 
 logger = logging.getLogger(__name__)
 SYSTEM_LABEL = "系统"
+# Who the timeline names for a step the citizen took without an account (a rating given
+# after an SMS code); stored in Chinese, as every actor label is.
+CITIZEN_LABEL = "群众"
 # Control characters other than tab and newline; PostgreSQL refuses NUL in text outright.
 _CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
 # The case columns a transition may change (bulk_update writes exactly these).
@@ -173,6 +176,7 @@ class _Writer:
         note: str = "",
         data: dict[str, Any] | None = None,
         attachments: Sequence[Attachment] = (),
+        actor_label: str = "",
     ) -> TimelineEntry:
         entry = TimelineEntry(
             case=case,
@@ -181,7 +185,9 @@ class _Writer:
             from_state=from_state,
             to_state=to_state,
             actor=actor,
-            actor_label=(actor.masked_name if actor is not None else SYSTEM_LABEL)[:100],
+            actor_label=(actor_label or (actor.masked_name if actor is not None else SYSTEM_LABEL))[
+                :100
+            ],
             unit=unit,
             note=clean_text(note),
             data=data or {},
@@ -259,12 +265,17 @@ def timeline_append(
     data: dict[str, Any] | None = None,
     drafts: Sequence[OutboxDraft] = (),
     now: datetime | None = None,
+    actor_label: str = "",
 ) -> TimelineEntry:
     """Append an entry that changes no state (a reminder, a comment), with its messages.
+    `actor_label` names an actor who has no account (e.g. CITIZEN_LABEL); without it the
+    entry names the actor, or the platform when there is none.
 
     The caller holds the case row locked (select_for_update) inside a transaction."""
     writer = _Writer(now=now or timezone.now())
-    entry = writer.entry(case, action=action, actor=actor, unit=unit, note=note, data=data)
+    entry = writer.entry(
+        case, action=action, actor=actor, unit=unit, note=note, data=data, actor_label=actor_label
+    )
     writer.drafts.extend(drafts)
     Case.objects.filter(pk=case.pk).update(
         timeline_seq=case.timeline_seq, timeline_hash=case.timeline_hash
