@@ -297,6 +297,10 @@ def test_sign_content_sorts_skips_empty_and_excluded_keys() -> None:
     assert sign_content(params, exclude=("sign", "sign_type")) == "a=1&b=2&d=x=y&z"
     # A request signs sign_type too.
     assert sign_content(params) == "a=1&b=2&d=x=y&z&sign_type=RSA2"
+    # What Alipay sends is verified with its empty values.
+    assert sign_content(params, exclude=("sign", "sign_type"), keep_empty=True) == (
+        "a=1&b=2&c=&d=x=y&z"
+    )
 
 
 def test_signature_round_trip_and_tampering(keys: FakeKeys) -> None:
@@ -415,6 +419,69 @@ def test_request_string_to_sign_is_alipays_published_example() -> None:
 def test_notify_string_to_sign_is_alipays_published_example() -> None:
     to_sign = sign_content(ALIPAY_DOC_NOTIFY, exclude=("sign", "sign_type"))
     assert to_sign == ALIPAY_DOC_NOTIFY_TO_SIGN
+
+
+# The same documented notify as Alipay sends it when a field has no value: the fields of
+# the trade that do not apply arrive empty (e.g. `passback_params`, `out_biz_no`). The
+# official SDKs (AlipaySignature.getSignCheckContentV1, alipay-sdk-python's
+# verify_with_rsa over get_sign_content of the notify) keep them, `key=` in its sorted
+# place, so the string to verify is the published one with those two inserted.
+ALIPAY_DOC_NOTIFY_WITH_EMPTY = {**ALIPAY_DOC_NOTIFY, "passback_params": "", "out_biz_no": ""}
+ALIPAY_DOC_NOTIFY_WITH_EMPTY_TO_SIGN = ALIPAY_DOC_NOTIFY_TO_SIGN.replace(
+    "&out_trade_no=0719141034-6418&", "&out_biz_no=&out_trade_no=0719141034-6418&passback_params=&"
+)
+
+
+def test_notify_string_to_verify_keeps_empty_values_as_alipays_sdks_do() -> None:
+    # Given the documented notify carrying two empty fields,
+    # when the string to verify is built as for what Alipay sends,
+    to_verify = sign_content(
+        ALIPAY_DOC_NOTIFY_WITH_EMPTY, exclude=("sign", "sign_type"), keep_empty=True
+    )
+    # then it is the documented string with `out_biz_no=` and `passback_params=` in place,
+    assert to_verify == ALIPAY_DOC_NOTIFY_WITH_EMPTY_TO_SIGN
+    assert "&out_biz_no=&" in to_verify and "&passback_params=&" in to_verify
+    # while a request we sign still drops them.
+    assert sign_content(ALIPAY_DOC_NOTIFY_WITH_EMPTY, exclude=("sign", "sign_type")) == (
+        ALIPAY_DOC_NOTIFY_TO_SIGN
+    )
+
+
+def test_notify_with_empty_values_is_verified_over_them(keys: FakeKeys) -> None:
+    provider = _alipay_provider(keys)
+    # Given the documented notify with empty fields, signed independently over every
+    # parameter but sign and sign_type, empty values included (as Alipay signs it),
+    notify = dict(ALIPAY_DOC_NOTIFY_WITH_EMPTY)
+    notify["sign"] = _independent_sign(ALIPAY_DOC_NOTIFY_WITH_EMPTY_TO_SIGN, keys.fake_private_key)
+    # then our provider accepts it,
+    assert provider.verify_notify(notify)
+    assert provider.verify_return(notify)
+    # but a signature made with the empty values dropped does not verify over a notify
+    # that carries them, nor does an empty field added or removed after signing.
+    dropped = {
+        **notify,
+        "sign": _independent_sign(ALIPAY_DOC_NOTIFY_TO_SIGN, keys.fake_private_key),
+    }
+    assert not provider.verify_notify(dropped)
+    assert not provider.verify_notify({**notify, "fund_bill_list": ""})
+    assert not provider.verify_notify({k: v for k, v in notify.items() if k != "out_biz_no"})
+    # sign_type is outside the signed string: its value is checked, not signed.
+    assert provider.verify_notify({k: v for k, v in notify.items() if k != "sign_type"})
+
+
+@pytest.mark.django_db
+def test_notify_with_empty_fields_is_applied_through_the_view(
+    client: Any, started_payment: Any, signer: FakeAlipay, paid_spy: PaidSpy
+) -> None:
+    # Given a genuine notify of the fake (it carries empty fields, signed with them),
+    notify = signer.signed_notify(out_trade_no=started_payment.out_trade_no, total_amount="200.00")
+    assert any(value == "" for value in notify.values())
+    # when it is POSTed as a form, then it is applied once.
+    answer = client.post(NOTIFY_PATH, notify)
+    assert (answer.status_code, answer.content) == (200, b"success")
+    started_payment.refresh_from_db()
+    assert started_payment.status == "paid"
+    assert len(paid_spy.calls) == 1
 
 
 def test_our_rsa2_signature_verifies_with_an_independent_implementation(keys: FakeKeys) -> None:

@@ -81,11 +81,18 @@ TIMESTAMP_TOLERANCE = timedelta(minutes=15)
 # --------------------------------------------------------------------------- RSA2, Alipay's rule
 
 
-def _alipay_sign_content(params: dict[str, str], *, drop: tuple[str, ...]) -> str:
+def _alipay_sign_content(
+    params: dict[str, str], *, drop: tuple[str, ...], keep_empty: bool = False
+) -> str:
     """Alipay's 待签名字符串 (开放平台 "自行实现签名" / "异步通知验签"): leave out the
-    `drop`ped keys (a request: `sign`; a notify or return: `sign` and `sign_type`) and the
-    empty values, sort the rest by key, join "key=value" with "&", values not URL-encoded."""
-    kept = {key: value for key, value in params.items() if key not in drop and value != ""}
+    `drop`ped keys (a request: `sign`; a notify or return: `sign` and `sign_type`), sort
+    the rest by key, join "key=value" with "&", values not URL-encoded. A request leaves
+    out its empty values; what the provider sends is signed with them (`keep_empty`)."""
+    kept = {
+        key: value
+        for key, value in params.items()
+        if key not in drop and (keep_empty or value != "")
+    }
     return "&".join(f"{key}={kept[key]}" for key in sorted(kept))
 
 
@@ -351,7 +358,7 @@ class FakeAlipay(LoopbackServer):
         `sign` and `sign_type`, with the fake's private key."""
         params = {k: v for k, v in params.items() if k != "sign"}
         params["sign_type"] = "RSA2"
-        content = _alipay_sign_content(params, drop=("sign", "sign_type"))
+        content = _alipay_sign_content(params, drop=("sign", "sign_type"), keep_empty=True)
         params["sign"] = _rsa2_sign(content, self.private_key)
         return params
 

@@ -10,9 +10,12 @@ rule is twenty lines, the official `alipay-sdk-python` pulls in pycryptodome and
 RSA library, and owning the code lets the loopback fake (fake.py) share the exact same
 canonical string, so a test that passes against the fake has exercised our real signing.
 
-The rule (Alipay 开放平台 "签名/验签"): drop `sign` (and, when verifying what Alipay sent,
-`sign_type`), drop empty values, sort by key, join `key=value` with `&` (values raw, not
-URL-encoded), SHA256withRSA (PKCS#1 v1.5), base64.
+The rule (Alipay 开放平台 "签名/验签"): sort by key, join `key=value` with `&` (values raw,
+not URL-encoded), SHA256withRSA (PKCS#1 v1.5), base64. What is left out differs by
+direction: a request we sign drops `sign` and the empty values; a notify or return Alipay
+sent is verified over every parameter but `sign` and `sign_type`, empty values included
+("异步通知验签": the official SDKs' getSignCheckContentV1 keeps them), so an empty field
+the notify carries is vouched for by the signature too.
 
 Amounts are integers in fen everywhere in our code; Alipay's wire format is a yuan string
 with two decimals ("200.00"). `fen_to_yuan` and `yuan_to_fen` convert exactly, never
@@ -84,11 +87,16 @@ def yuan_to_fen(amount: str) -> int:
 # --------------------------------------------------------------------------- RSA2
 
 
-def sign_content(params: Mapping[str, str], *, exclude: Collection[str] = ("sign",)) -> str:
-    """The canonical string Alipay signs: sorted `k=v` joined by `&`, empty values and
-    the `exclude`d keys left out, values as they are (not URL-encoded)."""
+def sign_content(
+    params: Mapping[str, str], *, exclude: Collection[str] = ("sign",), keep_empty: bool = False
+) -> str:
+    """The canonical string Alipay signs: sorted `k=v` joined by `&`, the `exclude`d keys
+    left out, values as they are (not URL-encoded). Empty values are left out too (what a
+    request signs) unless `keep_empty` (what a notify or return is verified over)."""
     return "&".join(
-        f"{key}={params[key]}" for key in sorted(params) if key not in exclude and params[key]
+        f"{key}={params[key]}"
+        for key in sorted(params)
+        if key not in exclude and (keep_empty or params[key])
     )
 
 
@@ -298,7 +306,7 @@ class AlipayProvider:
         signature = params.get("sign", "")
         if not signature or params.get("sign_type", "RSA2") != "RSA2":
             return False
-        content = sign_content(params, exclude=("sign", "sign_type"))
+        content = sign_content(params, exclude=("sign", "sign_type"), keep_empty=True)
         return rsa2_verify(content, signature, self._alipay_public_key)
 
     def verify_notify(self, params: Mapping[str, str]) -> bool:
