@@ -107,11 +107,18 @@ class ApiKeyAdmin(admin.ModelAdmin):
     """Keys are created by `manage.py create_api_key` (the key is shown once); here they
     can only be looked at and switched off."""
 
-    list_display = ["name", "prefix", "is_active", "created_at", "last_used_at"]
-    list_filter = ["is_active"]
+    list_display = [
+        "name",
+        "prefix",
+        "is_active",
+        "can_read_full_records",
+        "created_at",
+        "last_used_at",
+    ]
+    list_filter = ["is_active", "can_read_full_records"]
     search_fields = ["name", "=prefix"]
-    fields = ["name", "prefix", "is_active", "created_at", "last_used_at"]
-    readonly_fields = ["name", "prefix", "created_at", "last_used_at"]
+    fields = ["name", "prefix", "is_active", "can_read_full_records", "created_at", "last_used_at"]
+    readonly_fields = ["name", "prefix", "can_read_full_records", "created_at", "last_used_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -122,8 +129,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 @admin.register(PersonalDataAccess)
 class PersonalDataAccessAdmin(ReadOnlyAdmin):
-    list_display = ["at", "user", "object_type", "object_id", "fields", "purpose"]
+    list_display = ["at", "user", "api_key", "object_type", "object_id", "fields", "purpose"]
     list_filter = ["object_type"]
     search_fields = ["=object_id", "user__username"]
     date_hierarchy = "at"
-    list_select_related = ["user"]
+    list_select_related = ["user", "api_key"]

@@ -51,7 +51,11 @@ class User(AbstractUser):
 class PersonalDataAccess(models.Model):
     """One row each time a staff member is shown a record's personal data unmasked."""
 
-    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # Who read it: a staff member, or an integration's API key (Open311 full records).
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True)
+    api_key = models.ForeignKey(
+        "ApiKey", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     object_type = models.CharField(max_length=64)
     object_id = models.CharField(max_length=64)
     fields = models.CharField(max_length=200)
@@ -96,6 +100,9 @@ class ApiKey(models.Model):
     prefix = models.CharField(max_length=12, unique=True)
     key_hash = models.CharField(max_length=128)
     is_active = models.BooleanField(_("启用"), default=True)
+    # Reads whole records through Open311 (text, exact place) beyond what each channel
+    # publishes; every such read is logged in PersonalDataAccess.
+    can_read_full_records = models.BooleanField(_("可读取完整记录"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
 

@@ -32,11 +32,17 @@ def _hash_secret(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-def api_key_create(*, name: str) -> tuple[ApiKey, str]:
-    """Create a key; returns it and the raw key, which is not stored and shown only once."""
+def api_key_create(*, name: str, can_read_full_records: bool = False) -> tuple[ApiKey, str]:
+    """Create a key; returns it and the raw key, which is not stored and shown only once.
+    `can_read_full_records`: the key reads whole records through Open311 (logged)."""
     prefix = secrets.token_hex(4)
     raw = f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
-    key = ApiKey.objects.create(name=name.strip(), prefix=prefix, key_hash=_hash_secret(raw))
+    key = ApiKey.objects.create(
+        name=name.strip(),
+        prefix=prefix,
+        key_hash=_hash_secret(raw),
+        can_read_full_records=can_read_full_records,
+    )
     return key, raw
 
 

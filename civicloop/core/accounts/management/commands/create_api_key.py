@@ -12,9 +12,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name")
+        parser.add_argument(
+            "--full-records",
+            action="store_true",
+            help="The key may read whole records through Open311 (every read is logged).",
+        )
 
-    def handle(self, *args: Any, name: str, **options: Any) -> None:
+    def handle(self, *args: Any, name: str, full_records: bool, **options: Any) -> None:
         if not name.strip():
             raise CommandError("NAME must not be empty.")
-        _, raw = api_key_create(name=name)
+        _, raw = api_key_create(name=name, can_read_full_records=full_records)
         self.stdout.write(raw)
