@@ -6,8 +6,10 @@ fetched through `access_case_by_number`, so a case the user may not see is a 404
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -43,6 +45,22 @@ from civicloop.web.forms import CaseActionForm, CaseFilterForm, unit_choices_gro
 
 CASES_PER_PAGE = 25
 
+_View = TypeVar("_View", bound=Callable[..., HttpResponse])
+
+
+def staff_required(view: _View) -> _View:
+    """Only staff reach the view: an anonymous visitor is sent to sign in, a citizen
+    (signed in by SMS code) to their own pages at /citizen/, never to a staff page."""
+
+    @login_required
+    @wraps(view)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if getattr(request.user, "is_citizen", False):
+            return redirect("web:citizen_login")
+        return view(request, *args, **kwargs)
+
+    return checked  # type: ignore[return-value]
+
 
 # --------------------------------------------------------------------------- sign-in
 
@@ -76,7 +94,7 @@ class WorkbenchSection:
     list_query: str
 
 
-@login_required
+@staff_required
 @require_GET
 def workbench(request: HttpRequest) -> HttpResponse:
     bench = workbench_for(user=request.user)
@@ -120,7 +138,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
 # --------------------------------------------------------------------------- case list
 
 
-@login_required
+@staff_required
 @require_GET
 def case_list_view(request: HttpRequest) -> HttpResponse:
     form = CaseFilterForm(request.GET or None)
@@ -221,13 +239,13 @@ def _module_page(case: Case) -> tuple[str, str] | None:
     return channel.staff_page.format(number=case.number), str(channel.staff_page_label)
 
 
-@login_required
+@staff_required
 @require_GET
 def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     return _case_page(request, access_case_by_number(request.user, number))
 
 
-@login_required
+@staff_required
 @require_POST
 def case_contact_reveal(request: HttpRequest, number: str) -> HttpResponse:
     """Show the unmasked contact once; every reveal is logged (PersonalDataAccess)."""
@@ -246,7 +264,7 @@ def _action_of(case: Case, code: str) -> Action:
         raise Http404("no such action") from None
 
 
-@login_required
+@staff_required
 @require_POST
 def case_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     """Take one workflow action. A refusal re-renders the case page with the field
@@ -254,7 +272,7 @@ def case_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     case = access_case_by_number(request.user, number)
     act = _action_of(case, action)
     actor = request.user
-    assert isinstance(actor, User)  # login_required
+    assert isinstance(actor, User)  # staff_required
     form = CaseActionForm(
         act,
         request.POST,
@@ -324,7 +342,7 @@ def _file_response(field: Any, content_type: str, name: str) -> FileResponse:
     return response
 
 
-@login_required
+@staff_required
 @require_GET
 def attachment_file(request: HttpRequest, pk: UUID) -> FileResponse:
     attachment = _attachment_visible(request, pk)
@@ -332,7 +350,7 @@ def attachment_file(request: HttpRequest, pk: UUID) -> FileResponse:
     return _file_response(attachment.file, attachment.content_type, f"{pk}.{extension}")
 
 
-@login_required
+@staff_required
 @require_GET
 def attachment_thumbnail(request: HttpRequest, pk: UUID) -> FileResponse:
     attachment = _attachment_visible(request, pk)

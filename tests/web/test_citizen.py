@@ -53,8 +53,9 @@ def test_sign_in_with_a_code_and_see_only_my_cases(demo: None, client: Client) -
     assert mine in page and theirs not in page
     assert client.get(f"/citizen/cases/{mine}/").status_code == 200
     assert client.get(f"/citizen/cases/{theirs}/").status_code == 404
-    # A citizen never reaches the staff pages' data.
-    assert client.get(f"/cases/{theirs}/").status_code == 404
+    # A citizen never reaches the staff pages: they are sent back to their own.
+    staff_page = client.get(f"/cases/{theirs}/")
+    assert staff_page.status_code == 302 and staff_page["Location"] == "/citizen/"
 
 
 def test_wrong_code_bad_phone_and_resend_are_refused(demo: None, client: Client) -> None:
