@@ -19,6 +19,7 @@ from django.contrib.auth.views import LoginView, LogoutView
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -45,7 +46,7 @@ from civicloop.web.forms import CaseActionForm, CaseFilterForm, unit_choices_gro
 
 CASES_PER_PAGE = 25
 
-_View = TypeVar("_View", bound=Callable[..., HttpResponse])
+_View = TypeVar("_View", bound=Callable[..., HttpResponseBase])
 
 
 def staff_required(view: _View) -> _View:
@@ -54,7 +55,7 @@ def staff_required(view: _View) -> _View:
 
     @login_required
     @wraps(view)
-    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if getattr(request.user, "is_citizen", False):
             return redirect("web:citizen_login")
         return view(request, *args, **kwargs)
