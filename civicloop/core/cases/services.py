@@ -34,7 +34,7 @@ from civicloop.core.cases import notifications
 from civicloop.core.cases.errors import CaseError, CaseErrorCode
 from civicloop.core.cases.models import Case, CaseCounter, CaseStep, Grade, Rating, TimelineEntry
 from civicloop.core.cases.notifications import Recipients
-from civicloop.core.cases.timeline import entry_hash, genesis_hash
+from civicloop.core.cases.timeline import contact_digest, entry_hash, genesis_hash
 from civicloop.core.cases.workflow import (
     OPENED_ENTRY,
     Action,
@@ -427,7 +427,13 @@ def _case_from_draft(draft: CaseDraft, *, number: str, writer: _Writer) -> Case:
         to_state=case.state,
         actor=draft.submitter,
         unit=owner,
-        data={"source": draft.source, "title": case.title, "body_sha256": _sha(body)},
+        # What the chain vouches for of the row (verify_chains compares them).
+        data={
+            "source": draft.source,
+            "title": case.title,
+            "body_sha256": _sha(body),
+            "contact_digest": contact_digest(name=case.contact_name, phone=case.contact_phone),
+        },
         attachments=draft.attachments,
     )
     writer.drafts += notifications.on_submit(writer.recipients, case=case, entry=entry)
@@ -748,6 +754,7 @@ def _apply(
             due, due_set = (step.due_at if step is not None else case.due_at), True
         elif effect is Effect.SET_RESULT:
             case.result = given.note
+            entry_data["result_sha256"] = _sha(given.note)
         elif effect is Effect.RATE:
             case.rating = given.rating
             case.rating_comment = given.note

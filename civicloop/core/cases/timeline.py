@@ -4,6 +4,12 @@ Each entry's hash is SHA-256 over a canonical JSON encoding of the entry (sorted
 no whitespace, UTF-8, times in UTC to the microsecond) that includes the previous
 entry's hash. The first entry chains to GENESIS, which is derived from the case number,
 so an entry cannot be moved to another case unnoticed.
+
+The chain also vouches for the case row itself: the opening entry records the body's
+SHA-256, the title and a keyed digest of the contact; every entry records the digests
+of its attachments; a result entry records the result's SHA-256 (older ones carry the
+result as their note); a rating entry records the rating and its note is the comment.
+`case_check` compares the row with what the chain recorded and names the field.
 """
 
 from __future__ import annotations
@@ -15,11 +21,26 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from civicloop.core import registry
+from civicloop.core.accounts.crypto import lookup_digest
 from civicloop.core.cases.models import Case, TimelineEntry
+from civicloop.core.cases.workflow import Effect, WorkflowTemplate
 
 
 def genesis_hash(case_number: str) -> str:
     return hashlib.sha256(f"civicloop-genesis:{case_number}".encode()).hexdigest()
+
+
+def text_sha256(text: str) -> str:
+    """The SHA-256 the chain records of a text (a body, a result)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def contact_digest(*, name: str, phone: str) -> str:
+    """The digest the opening entry records of the citizen's contact. Keyed (a plain
+    SHA-256 of an 11-digit phone is reversed by trying them all), so it reveals nothing
+    alone; the key is the newest lookup key, as for `contact_phone_digest`."""
+    return lookup_digest(f"{name}\n{phone}")
 
 
 def canonical_bytes(
@@ -83,8 +104,15 @@ class ChainBreak:
     case_number: str
     seq: int
     reason: str
+    # The case field that no longer matches the chain; empty when the chain itself broke.
+    field: str = ""
 
     def __str__(self) -> str:
+        if self.field:
+            return (
+                f"{self.case_number}: field {self.field} does not match the chain"
+                f" (entry #{self.seq} {self.reason})"
+            )
         return f"{self.case_number}: entry #{self.seq} {self.reason}"
 
 
@@ -107,29 +135,119 @@ def chain_check(case_number: str, entries: Iterable[TimelineEntry]) -> ChainBrea
     return None
 
 
+def _template(code: str) -> WorkflowTemplate | None:
+    try:
+        return registry.workflow(code)
+    except registry.RegistryError:
+        return None
+
+
+def _has_effect(template: WorkflowTemplate | None, action: str, effect: Effect) -> bool:
+    if template is None:
+        return False
+    try:
+        return effect in template.action(action).effects
+    except KeyError:
+        return False
+
+
+def case_check(
+    case: Case,
+    entries: Sequence[TimelineEntry],
+    *,
+    linked_digests: dict[int, list[str]],
+) -> ChainBreak | None:
+    """Return the first case field that differs from what its (intact) chain recorded,
+    or None when the row matches.
+
+    `linked_digests` maps an entry id to the SHA-256 of the attachments linked to it
+    now. Which entries set the result or the rating is read from the workflow template;
+    a case whose template is not registered (its module disabled) is checked only for
+    what the entries record themselves (body, title, contact, attachments, result)."""
+    number = case.number
+    if entries:
+        opened = entries[0]
+        recorded = opened.data
+        if "body_sha256" in recorded and recorded["body_sha256"] != text_sha256(case.body):
+            return ChainBreak(number, opened.seq, "records body_sha256", "body")
+        if "title" in recorded and recorded["title"] != case.title:
+            return ChainBreak(number, opened.seq, "records the title", "title")
+        if "contact_digest" in recorded and recorded["contact_digest"] != contact_digest(
+            name=case.contact_name, phone=case.contact_phone
+        ):
+            return ChainBreak(number, opened.seq, "records contact_digest", "contact")
+    for entry in entries:
+        if sorted(linked_digests.get(entry.pk, [])) != sorted(entry.attachment_digests):
+            return ChainBreak(number, entry.seq, "records other attachment digests", "attachments")
+
+    template = _template(case.workflow)
+    result: tuple[int, str] | None = None
+    rating: tuple[int, str, str] | None = None
+    for entry in entries:
+        if "result_sha256" in entry.data:
+            result = (entry.seq, str(entry.data["result_sha256"]))
+        elif _has_effect(template, entry.action, Effect.SET_RESULT):
+            result = (entry.seq, text_sha256(entry.note))
+        if _has_effect(template, entry.action, Effect.RATE):
+            rating = (entry.seq, str(entry.data.get("rating", "")), entry.note)
+    last = entries[-1].seq if entries else 0
+    if result is not None and result[1] != text_sha256(case.result):
+        return ChainBreak(number, result[0], "records the result", "result")
+    if result is None and template is not None and case.result:
+        return ChainBreak(number, last, "records no result", "result")
+    if rating is not None:
+        if rating[1] != case.rating:
+            return ChainBreak(number, rating[0], "records the rating", "rating")
+        if rating[2] != case.rating_comment:
+            return ChainBreak(number, rating[0], "records the comment", "rating_comment")
+    elif template is not None and (case.rating or case.rating_comment):
+        return ChainBreak(number, last, "records no rating", "rating")
+    return None
+
+
+# The case columns case_check compares with the chain.
+_CHECKED_FIELDS = (
+    "number",
+    "workflow",
+    "title",
+    "body",
+    "result",
+    "rating",
+    "rating_comment",
+    "contact_name",
+    "contact_phone",
+)
+
+
 def chains_verify(*, batch_size: int = 2000) -> tuple[int, list[ChainBreak]]:
-    """Check every case's chain; return (cases checked, breaks: one per broken case)."""
+    """Check every case's chain, then every field the chain vouches for against the case
+    row; return (cases checked, breaks: one per broken case, the chain's first)."""
     breaks: list[ChainBreak] = []
     checked = 0
     last_id = 0
+    through = TimelineEntry.attachments.through
     while True:
         cases = list(
-            Case.objects.filter(id__gt=last_id)
-            .order_by("id")
-            .values_list("id", "number")[:batch_size]
+            Case.objects.filter(id__gt=last_id).order_by("id").only(*_CHECKED_FIELDS)[:batch_size]
         )
         if not cases:
             break
-        numbers = dict(cases)
-        by_case: dict[int, list[TimelineEntry]] = {cid: [] for cid in numbers}
-        for entry in TimelineEntry.objects.filter(case_id__in=numbers.keys()).order_by(
-            "case_id", "seq"
-        ):
+        ids = [case.pk for case in cases]
+        by_case: dict[int, list[TimelineEntry]] = {cid: [] for cid in ids}
+        for entry in TimelineEntry.objects.filter(case_id__in=ids).order_by("case_id", "seq"):
             by_case[entry.case_id].append(entry)
-        for cid, number in cases:
+        linked: dict[int, list[str]] = {}
+        for entry_id, digest in through.objects.filter(timelineentry__case_id__in=ids).values_list(
+            "timelineentry_id", "attachment__sha256"
+        ):
+            linked.setdefault(entry_id, []).append(digest)
+        for case in cases:
             checked += 1
-            found = chain_check(number, by_case[cid])
+            entries = by_case[case.pk]
+            found = chain_check(case.number, entries) or case_check(
+                case, entries, linked_digests=linked
+            )
             if found is not None:
                 breaks.append(found)
-        last_id = cases[-1][0]
+        last_id = cases[-1].pk
     return checked, breaks

@@ -6,7 +6,11 @@ from civicloop.core.cases.timeline import chains_verify
 
 
 class Command(BaseCommand):
-    help = "Verify every case's timeline hash chain; exit 1 naming the first broken entry."
+    help = (
+        "Verify every case's timeline hash chain and the case fields it vouches for (body,"
+        " title, contact, attachments, result, rating); exit 1 naming each broken case and"
+        " its first broken entry or differing field."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         checked, breaks = chains_verify()
