@@ -124,9 +124,8 @@ def on_refusal(request: HttpRequest, exc: DomainError) -> HttpResponse:
     """Every domain's refusal, one way: its kind's status, its code, its message in the
     request's language, the field it concerns."""
     response = error_response(request, exc.status, str(exc.code), exc.message, field=exc.field)
-    retry_after = getattr(exc, "retry_after", 0)  # the refusals of a limit carry one
-    if retry_after:
-        response["Retry-After"] = str(retry_after)
+    if exc.retry_after:  # the refusals of a limit carry one
+        response["Retry-After"] = str(exc.retry_after)
     return response
 
 

@@ -60,7 +60,8 @@ class DomainError(Exception):
     - `messages`: the default message of every code (lazy translations),
     - `refusals`: the kind of every code that is not `Refusal.INVALID`.
 
-    `message` may be given to say more than the default; `params` fill its %-placeholders.
+    `message` may be given to say more than the default; `params` fill its %-placeholders;
+    `retry_after` (seconds) tells the client when a limit lets it try again.
     The message is kept lazy and rendered when read, so it is in the language of whoever
     reads it (a request, an API response), not of the place that raised it.
     """
@@ -76,10 +77,12 @@ class DomainError(Exception):
         /,
         *,
         field: str = "",
+        retry_after: int = 0,
         **params: Any,
     ) -> None:
         self.code: StrEnum = self.codes(code)
         self.field = field
+        self.retry_after = retry_after
         self.params = params
         self._message: Text = message if message is not None else self.messages[self.code]
         super().__init__(str(self.code))

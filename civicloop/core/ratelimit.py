@@ -42,8 +42,7 @@ class RateLimitExceeded(DomainError):
     refusals = {RateLimitCode.RATE_LIMITED: Refusal.RATE_LIMITED}
 
     def __init__(self, retry_after: int, *, scope: str = ""):
-        super().__init__(RateLimitCode.RATE_LIMITED)
-        self.retry_after = retry_after
+        super().__init__(RateLimitCode.RATE_LIMITED, retry_after=retry_after)
         self.scope = scope
 
 

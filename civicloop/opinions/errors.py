@@ -4,11 +4,10 @@ citizen's rating, a code (二维码) operation."""
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from civicloop.core.errors import DomainError, Refusal, Text
+from civicloop.core.errors import DomainError, Refusal
 
 
 class OpinionErrorCode(StrEnum):
@@ -55,16 +54,3 @@ class OpinionError(DomainError):
     codes = OpinionErrorCode
     messages = MESSAGES
     refusals = REFUSALS
-
-    def __init__(
-        self,
-        code: OpinionErrorCode,
-        message: Text | None = None,
-        /,
-        *,
-        field: str = "",
-        retry_after: int = 0,
-        **params: Any,
-    ) -> None:
-        super().__init__(code, message, field=field, **params)
-        self.retry_after = retry_after

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from civicloop.core.errors import DomainError, Refusal, Text
+from civicloop.core.errors import DomainError, Refusal
 
 
 class AccountErrorCode(StrEnum):
@@ -44,16 +43,3 @@ class AccountError(DomainError):
     codes = AccountErrorCode
     messages = MESSAGES
     refusals = REFUSALS
-
-    def __init__(
-        self,
-        code: AccountErrorCode,
-        message: Text | None = None,
-        /,
-        *,
-        field: str = "",
-        retry_after: int = 0,
-        **params: Any,
-    ) -> None:
-        super().__init__(code, message, field=field, **params)
-        self.retry_after = retry_after
