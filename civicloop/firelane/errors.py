@@ -137,7 +137,8 @@ class IntakeReason(StrEnum):
     """Why a camera's event was not stored; the code is counted in `IntakeRefusal.reason`."""
 
     MALFORMED = "malformed"  # unparseable XML/JSON/multipart, missing or invalid field
-    NOT_ANPR = "not_anpr"  # an ISAPI alert that is not a plate read (heartbeat, motion ...)
+    # No longer raised (any other ISAPI alert is a heartbeat); kept for earlier counters.
+    NOT_ANPR = "not_anpr"
     MISSING_IMAGE = "missing_image"
     BAD_IMAGE = "bad_image"  # a "JPEG" that is not one
     TOO_LARGE = "too_large"

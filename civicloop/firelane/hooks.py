@@ -80,7 +80,9 @@ SETTINGS = (
         "FRIGATE_API_URL", "", doc="Frigate's HTTP API (snapshots); empty: store without images."
     ),
     Setting("FRIGATE_SNAPSHOT_TIMEOUT_S", 2.0, "float"),
-    Setting("FRIGATE_VEHICLE_LABELS", ["car"], "list"),
+    # Frigate's LPR reads plates on cars and motorcycles; dedicated LPR cameras with a
+    # plate-detecting model track `license_plate` objects.
+    Setting("FRIGATE_VEHICLE_LABELS", ["car", "motorcycle", "license_plate"], "list"),
     # A fixed client id with a persistent session: the broker keeps QoS 1 messages while
     # the consumer is down.
     Setting("FIRELANE_MQTT_CLIENT_ID", "civicloop-firelane-intake"),

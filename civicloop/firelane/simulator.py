@@ -156,7 +156,9 @@ def frigate_event(
     picture: Picture,
     before: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    """A `frigate/events` message: the tracked car, its zones and its recognised plate."""
+    """A `frigate/events` message as Frigate 0.16+ publishes it (`TrackedObject.to_dict`):
+    the tracked car, its zones, and its plate as `recognized_license_plate: [plate, score]`
+    (the tuple Frigate's LPR stores on the object; there is no separate score field)."""
     w, h = picture.size
     x1, y1, x2, y2 = picture.box
     # Frigate's box is the car's, in pixels: around and above the plate.
@@ -166,11 +168,25 @@ def frigate_event(
         min(w, (x2 + (x2 - x1)) * w),
         min(h, (y2 + (y2 - y1)) * h),
     ]
+    area = int((car[2] - car[0]) * (car[3] - car[1]))
+    plate_read = [plate, 0.93]
     after = {
         "id": object_id,
         "camera": camera,
         "frame_time": frame_time,
-        "snapshot": {"frame_time": frame_time, "box": car, "score": 0.91},
+        "snapshot": {
+            "frame_time": frame_time,
+            "box": car,
+            "area": area,
+            "region": [0, 0, w, h],
+            "score": 0.91,
+            "attributes": [],
+            "current_estimated_speed": 0,
+            "velocity_angle": 0,
+            "path_data": [],
+            "recognized_license_plate": plate_read,
+            "recognized_license_plate_score": None,
+        },
         "label": "car",
         "sub_label": None,
         "top_score": 0.91,
@@ -179,17 +195,26 @@ def frigate_event(
         "end_time": frame_time if kind == "end" else None,
         "score": 0.9,
         "box": car,
-        "area": int((car[2] - car[0]) * (car[3] - car[1])),
+        "area": area,
+        "ratio": round((car[2] - car[0]) / max(car[3] - car[1], 1), 6),
         "region": [0, 0, w, h],
+        "active": kind == "new",
         "stationary": kind != "new",
-        "motionless_count": 0,
+        "motionless_count": 0 if kind == "new" else 40,
         "position_changes": 1,
         "current_zones": ["fire_lane"],
         "entered_zones": ["fire_lane"],
         "has_clip": True,
         "has_snapshot": True,
-        "recognized_license_plate": plate,
-        "recognized_license_plate_score": 0.93,
+        "attributes": {},
+        "current_attributes": [],
+        "pending_loitering": False,
+        "max_severity": "alert",
+        "current_estimated_speed": 0,
+        "average_estimated_speed": 0,
+        "velocity_angle": 0,
+        "path_data": [],
+        "recognized_license_plate": plate_read,
     }
     return {"type": kind, "before": before or after, "after": after}
 
@@ -376,7 +401,14 @@ class CameraSimulator(threading.Thread):
             tick += 1
             self._stop_event.wait(self.period_s)
 
+    def pictures_load(self) -> None:
+        """Read every picture of the scenario (and find its plate) now, so that the first
+        tick of a cycle is not late by the time that takes."""
+        for car in self.scenario:
+            self._picture(car.image)
+
     def run(self) -> None:
+        self.pictures_load()
         cycle = 0
         while not self._stop_event.is_set() and (self.cycles is None or cycle < self.cycles):
             self.play_cycle(cycle=cycle)

@@ -19,6 +19,9 @@ from civicloop.firelane.intake.frigate import frigate_message_parse
 from civicloop.firelane.intake.mqtt import MqttConsumer, broker_address
 from tests.conftest import require_service
 from tests.firelane.intake_fixtures import (
+    frigate_after_v013,
+    frigate_after_v016,
+    frigate_payload,
     intake_camera_copies_forgotten,  # noqa: F401 (autouse)
     intake_site_camera,
     scene_jpeg,
@@ -258,3 +261,123 @@ def test_parse_and_broker_url_edge_cases() -> None:
     )
     with pytest.raises(ValueError):
         broker_address("http://nope")
+
+
+# --------------------------------------------------------------------------- versions
+
+
+def parse(after: dict[str, Any]) -> Any:
+    return frigate_message_parse(payload=frigate_payload(after))
+
+
+def test_frigate_016_and_later_send_the_plate_as_a_pair() -> None:
+    # Given Frigate 0.16+'s own LPR: the plate and its score in one field, no score field
+    after = frigate_after_v016(
+        object_id="1718000000.1-a", camera=CAMERA, frame_time=time.time(), plate=["浙J12345", 0.91]
+    )
+    assert "recognized_license_plate_score" not in after
+    # When the message is read
+    parsed = parse(after)
+    # Then the plate and its score are the pair's
+    assert parsed.refusal is None and parsed.event is not None
+    assert parsed.event.plate == "浙J12345"
+    assert parsed.event.confidence == pytest.approx(0.91)
+
+
+def test_the_documented_plate_string_with_its_score_is_read() -> None:
+    # Frigate's MQTT documentation shows a string and a separate score
+    after = frigate_after_v016(
+        object_id="1718000000.2-b", camera=CAMERA, frame_time=time.time(), plate="浙J54321"
+    )
+    after["recognized_license_plate_score"] = 0.933451
+    parsed = parse(after)
+    assert parsed.event is not None and parsed.event.plate == "浙J54321"
+    assert parsed.event.confidence == pytest.approx(0.933451)
+
+
+@pytest.mark.parametrize("version", ["0.13", "0.14", "0.15"])
+def test_frigate_013_to_015_carry_an_external_plate_in_sub_label(version: str) -> None:
+    # Given an external recogniser that posted the plate through Frigate's sub_label API
+    after = frigate_after_v013(
+        object_id=f"{version}-c",
+        camera=CAMERA,
+        frame_time=time.time(),
+        sub_label=["浙J67890", 0.86],
+    )
+    assert "recognized_license_plate" not in after
+    # When the message is read
+    parsed = parse(after)
+    # Then the sub label is the plate, its score the confidence
+    assert parsed.event is not None and parsed.event.plate == "浙J67890"
+    assert parsed.event.confidence == pytest.approx(0.86)
+
+
+def test_a_sub_label_that_is_no_plate_is_not_read_as_one() -> None:
+    now = time.time()
+    # Given a Frigate+ delivery logo in sub_label and no plate
+    logo = parse(
+        frigate_after_v013(object_id="d", camera=CAMERA, frame_time=now, sub_label=["ups", 0.8])
+    )
+    # Then it is not a plate: counted as an object without one
+    assert logo.event is None and logo.refusal is not None
+    assert logo.refusal.reason == "no_plate"
+    # Given Frigate 0.16+ naming a known plate in sub_label beside the recognised plate
+    known = parse(
+        frigate_after_v016(
+            object_id="e",
+            camera=CAMERA,
+            frame_time=now,
+            sub_label=["张师傅的车", 0.95],
+            plate=["浙J13579", 0.95],
+        )
+    )
+    # Then the recognised plate is read, not the name
+    assert known.event is not None and known.event.plate == "浙J13579"
+
+
+@pytest.mark.parametrize("label", ["car", "motorcycle", "license_plate"])
+def test_frigates_lpr_labels_are_vehicles_by_default(label: str) -> None:
+    after = frigate_after_v016(
+        object_id=f"f-{label}",
+        camera=CAMERA,
+        frame_time=time.time(),
+        label=label,
+        plate=["浙J24680", 0.9],
+    )
+    parsed = parse(after)
+    assert parsed.refusal is None and parsed.event is not None
+    assert parsed.event.plate == "浙J24680"
+
+
+def test_the_vehicle_labels_are_a_setting(settings: Any) -> None:
+    # Given a deployment that takes only cars
+    settings.FRIGATE_VEHICLE_LABELS = ["car"]
+    after = frigate_after_v016(
+        object_id="g", camera=CAMERA, frame_time=time.time(), label="motorcycle", plate=["浙J1"]
+    )
+    # Then a motorcycle is counted as not a vehicle
+    parsed = parse(after)
+    assert parsed.event is None and parsed.refusal is not None
+    assert parsed.refusal.reason == "not_vehicle"
+
+
+def test_a_frigate_013_plate_goes_through_the_broker(
+    intake_consumer: Callable[..., MqttConsumer], intake_topic: str
+) -> None:
+    from civicloop.firelane.models import Sighting
+
+    consumer = intake_consumer()
+    # Given a 0.13-0.15 message on a motorcycle with its plate in sub_label
+    after = frigate_after_v013(
+        object_id="1718000000.5-moto",
+        camera=CAMERA,
+        frame_time=time.time() - 2,
+        label="motorcycle",
+        sub_label=["浙J8642D", 0.88],
+    )
+    publish(intake_topic, frigate_payload(after))
+    # Then it is one sighting with that plate
+    wait_for(lambda: consumer.stats.received == 1)
+    row = Sighting.objects.get()
+    assert row.camera_plate == "浙J8642D" and row.source == "mqtt"
+    assert row.camera_confidence == pytest.approx(0.88)

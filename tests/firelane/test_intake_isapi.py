@@ -15,6 +15,8 @@ from tests.firelane.intake_fixtures import (
     intake_camera_copies_forgotten,  # noqa: F401 (autouse)
     intake_site_camera,
     isapi_body,
+    isapi_heartbeat_xml,
+    isapi_vehicle_xml,
     isapi_xml,
     plate_jpeg,
     scene_jpeg,
@@ -163,11 +165,205 @@ def test_malformed_or_dangerous_xml_is_400(
     assert refusals() == {reason: 1}
 
 
-def test_an_alert_that_is_not_anpr_is_400(intake_http: Any, intake_camera: Any) -> None:
-    xml = isapi_xml(when=timezone.now(), event_type="VMD")
-    body, ctype = isapi_body(xml=xml, scene=scene_jpeg(), plate=plate_jpeg())
+def test_an_alert_with_only_the_plate_and_vehicle_pictures_is_stored(
+    intake_http: Any, intake_camera: Any
+) -> None:
+    from civicloop.firelane.models import Sighting
+
+    # Given a camera model that sends the plate crop and the vehicle picture, no detection
+    # picture and no plate rectangle
+    xml = isapi_vehicle_xml(when=timezone.now(), uuid_text="veh-1")
+    body, ctype = isapi_body(xml=xml, plate=plate_jpeg(), vehicle=scene_jpeg())
+    # When it pushes
     response = push(intake_http, body, ctype)
-    assert response.status_code == 400 and response.json()["reason"] == "not_anpr"
+    # Then the alert is stored, the vehicle picture as its scene, the crop as its plate
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "stored"
+    sighting = Sighting.objects.get()
+    assert sighting.event_key == "isapi:veh-1"
+    assert sighting.camera_plate == "浙J12345"
+    assert sighting.scene_sha256 == hashlib.sha256(scene_jpeg()).hexdigest()
+    assert sighting.crop_sha256 == hashlib.sha256(plate_jpeg()).hexdigest()
+    assert sighting.box is None  # no rectangle sent: none invented
+    assert refusals() == {}
+
+
+def parts_of(xml: bytes, **pictures: bytes) -> list[Any]:
+    from civicloop.firelane.intake.isapi import Part
+
+    return [Part("anpr.xml", "anpr.xml", "application/xml", xml)] + [
+        Part(f"{kind}.jpg", f"{kind}.jpg", "image/jpeg", data) for kind, data in pictures.items()
+    ]
+
+
+def test_the_plate_rectangle_is_read_from_the_picture_it_belongs_to() -> None:
+    from civicloop.firelane.intake.isapi import isapi_parts_parse
+
+    now = timezone.now()
+    vehicle, detection = synthetic_jpeg((640, 480)), scene_jpeg()
+    # Given the rectangle on the vehicle picture, which is the scene
+    on_vehicle = isapi_parts_parse(
+        serial=SERIAL,
+        parts=parts_of(
+            isapi_vehicle_xml(when=now, rect_on="vehiclePicture", rect=(412, 608, 96, 32)),
+            licensePlatePicture=plate_jpeg(),
+            vehiclePicture=vehicle,
+        ),
+    )
+    # Then it is the scene's box, per mille of that picture
+    assert on_vehicle.scene_jpeg == vehicle  # type: ignore[union-attr]
+    assert on_vehicle.box == pytest.approx((0.412, 0.608, 0.508, 0.64))  # type: ignore[union-attr]
+
+    # Given the rectangle on the plate crop (not the scene)
+    on_crop = isapi_parts_parse(
+        serial=SERIAL,
+        parts=parts_of(
+            isapi_vehicle_xml(when=now, rect_on="licensePlatePicture"),
+            licensePlatePicture=plate_jpeg(),
+            vehiclePicture=vehicle,
+        ),
+    )
+    # Then no box is read for the scene
+    assert on_crop.box is None and on_crop.box_px is None  # type: ignore[union-attr]
+
+    # Given a detection picture with its rectangle, and a vehicle picture too
+    xml = isapi_xml(when=now).replace(
+        b"</pictureInfoList>",
+        b"<pictureInfo><fileName>vehiclePicture.jpg</fileName><type>vehiclePicture</type>"
+        b"<dataType>0</dataType></pictureInfo></pictureInfoList>",
+    )
+    both = isapi_parts_parse(
+        serial=SERIAL,
+        parts=parts_of(
+            xml,
+            licensePlatePicture=plate_jpeg(),
+            vehiclePicture=vehicle,
+            detectionPicture=detection,
+        ),
+    )
+    # Then the detection picture is the scene and its rectangle the box
+    assert both.scene_jpeg == detection  # type: ignore[union-attr]
+    assert both.box == pytest.approx((0.43, 0.275, 0.536, 0.34))  # type: ignore[union-attr]
+
+
+def camera_row(camera: Any) -> Any:
+    from civicloop.firelane.models import Camera
+
+    return Camera.objects.get(pk=camera.pk)
+
+
+def test_a_heartbeat_is_200_and_marks_the_camera_alive(
+    intake_http: Any, intake_camera: Any
+) -> None:
+    from civicloop.firelane.models import Sighting
+
+    # Given a registered camera never heard from
+    assert camera_row(intake_camera).last_seen_at is None
+    # When it sends its videoloss heartbeat as a plain application/xml body
+    before = timezone.now()
+    response = push(
+        intake_http, isapi_heartbeat_xml(when=timezone.now()), "application/xml; charset=UTF-8"
+    )
+    # Then it is answered 200 as a heartbeat, the camera is online, nothing is refused
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "heartbeat"
+    camera = camera_row(intake_camera)
+    assert camera.status == "online" and camera.last_seen_at >= before
+    assert not Sighting.objects.exists()
+    assert refusals() == {}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(
+            lambda: isapi_body(xml=isapi_heartbeat_xml(when=timezone.now())), id="multipart"
+        ),
+        pytest.param(
+            lambda: isapi_body(
+                xml=isapi_xml(when=timezone.now(), event_type="VMD"), scene=scene_jpeg()
+            ),
+            id="motion",
+        ),
+        pytest.param(
+            lambda: (isapi_heartbeat_xml(when=timezone.now(), event_type="heartBeat"), "text/xml"),
+            id="heartBeat",
+        ),
+    ],
+)
+def test_other_alerts_are_heartbeats_not_refusals(
+    intake_http: Any, intake_camera: Any, body: Any
+) -> None:
+    from civicloop.firelane.models import Sighting
+
+    response = push(intake_http, *body())
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "heartbeat"
+    assert camera_row(intake_camera).status == "online"
+    assert not Sighting.objects.exists()
+    assert refusals() == {}
+
+
+def test_a_heartbeat_passes_the_camera_checks(intake_http: Any, intake_camera: Any) -> None:
+    from civicloop.firelane.models import Camera
+
+    heartbeat = isapi_heartbeat_xml(when=timezone.now())
+    # Given an unknown serial, then a registered camera pushing from elsewhere
+    unknown = push(intake_http, heartbeat, "application/xml", serial="NO-SUCH-CAMERA")
+    Camera.objects.filter(pk=intake_camera.pk).update(ip_allowlist="10.8.0.0/24")
+    elsewhere = push(intake_http, heartbeat, "application/xml")
+    # Then both are refused and counted as an event from them would be; nobody is alive
+    assert (unknown.status_code, unknown.json()["reason"]) == (404, "unknown_camera")
+    assert (elsewhere.status_code, elsewhere.json()["reason"]) == (403, "address")
+    assert camera_row(intake_camera).status == "offline"
+    assert refusals() == {"unknown_camera": 1, "address": 1}
+
+
+@pytest.mark.django_db
+def test_heartbeats_write_the_online_mark_at_most_every_interval(settings: Any) -> None:
+    from civicloop.firelane.intake.services import camera_heartbeat_record
+
+    # Given a camera and a 10-second interval for its online mark
+    settings.FIRELANE_LAST_SEEN_EVERY_S = 10
+    camera = intake_site_camera(serial="HB-1")
+    t0 = timezone.now()
+
+    def beat(at: Any) -> str:
+        outcome = camera_heartbeat_record(
+            serial="HB-1", source="isapi", remote_addr="127.0.0.1", now=at
+        )
+        return str(outcome.outcome)
+
+    # When it beats at t0, t0 + 5 s and t0 + 11 s
+    assert beat(t0) == "heartbeat"
+    assert camera_row(camera).last_seen_at == t0
+    assert beat(t0 + timedelta(seconds=5)) == "heartbeat"
+    # Then the mark is written at t0, not again within the interval, then again
+    assert camera_row(camera).last_seen_at == t0
+    assert beat(t0 + timedelta(seconds=11)) == "heartbeat"
+    assert camera_row(camera).last_seen_at == t0 + timedelta(seconds=11)
+
+
+def test_an_anpr_alert_sent_before_its_pictures_is_acknowledged(
+    intake_http: Any, intake_camera: Any
+) -> None:
+    from civicloop.firelane.models import Sighting
+
+    # Given ISAPI's "plate first, complete upload later" mode: the XML alone, hasMoreData
+    xml = isapi_xml(when=timezone.now(), uuid_text="more-1").replace(
+        b"</ANPR>", b"<hasMoreData>true</hasMoreData></ANPR>"
+    )
+    first = push(intake_http, xml, "application/xml")
+    # Then it is acknowledged as a sign of life; the complete upload is stored
+    assert first.status_code == 200 and first.json()["status"] == "heartbeat"
+    body, ctype = isapi_body(xml=xml, scene=scene_jpeg(), plate=plate_jpeg())
+    complete = push(intake_http, body, ctype)
+    assert complete.status_code == 200 and complete.json()["status"] == "stored"
+    assert Sighting.objects.get().event_key == "isapi:more-1"
+    # But an ANPR alert without pictures and without that promise is refused
+    bare = push(intake_http, isapi_xml(when=timezone.now()), "application/xml")
+    assert (bare.status_code, bare.json()["reason"]) == (400, "missing_image")
+    assert refusals() == {"missing_image": 1}
 
 
 def test_a_picture_that_is_not_a_jpeg_or_missing_is_400(

@@ -14,9 +14,11 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from PIL import Image
 
+from civicloop.firelane.intake.events import CameraEvent
 from civicloop.firelane.simulator import (
     DEMO_SCENARIO,
     CameraSimulator,
+    frigate_event,
     isapi_alert_xml,
     osd_stamp,
     picture_load,
@@ -68,8 +70,37 @@ def test_the_alert_is_the_isapi_shape() -> None:
         Part("licensePlatePicture.jpg", "licensePlatePicture.jpg", "image/jpeg", picture.crop),
     ]
     event = isapi_parts_parse(serial="DS-CY-001", parts=parts)
+    assert isinstance(event, CameraEvent)
     assert event.plate == "浙FEQ635" and event.box is not None
     assert event.event_key == "isapi:x1"
+
+
+def test_the_frigate_message_is_the_016_shape() -> None:
+    import json
+    import time
+
+    from civicloop.firelane.intake.frigate import frigate_message_parse
+
+    # Given the simulator's message for a car Frigate 0.16+ has read the plate of
+    now = time.time()
+    message = frigate_event(
+        kind="new",
+        object_id="sim-1",
+        camera="chuangye_gate",
+        frame_time=now,
+        start_time=now - 30,
+        plate="皖A195K9",
+        picture=picture_load("ccpd_scene_0001.jpg"),
+        before=None,
+    )
+    after = message["after"]
+    # Then the plate is the [plate, score] pair Frigate's LPR publishes, with no score field
+    assert after["recognized_license_plate"] == ["皖A195K9", pytest.approx(0.93)]
+    assert "recognized_license_plate_score" not in after
+    # And the intake reads it as such
+    parsed = frigate_message_parse(payload=json.dumps(message, ensure_ascii=False).encode())
+    assert parsed.event is not None and parsed.event.plate == "皖A195K9"
+    assert parsed.event.confidence == pytest.approx(0.93)
 
 
 @pytest.mark.django_db(transaction=True)

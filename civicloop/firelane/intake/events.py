@@ -36,11 +36,13 @@ class Outcome(StrEnum):
     STORED = "stored"
     DUPLICATE = "duplicate"
     REFUSED = "refused"
+    HEARTBEAT = "heartbeat"  # an alert that only says the camera is alive
 
 
 @dataclass(frozen=True, slots=True)
 class RecordOutcome:
-    """What became of one event: stored, a replay of a stored one, or refused (why)."""
+    """What became of one event: stored, a replay of a stored one, a heartbeat (nothing
+    to store, the camera marked alive), or refused (why)."""
 
     outcome: Outcome
     serial: str

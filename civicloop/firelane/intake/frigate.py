@@ -1,10 +1,25 @@
 """Frigate NVR events (MQTT topic `frigate/events`) into `CameraEvent`s.
 
 A message is `{"type": "new" | "update" | "end", "before": {...}, "after": {...}}`; `after`
-describes one tracked object: `id` (stable for the object's whole stay in view), `camera`
-(Frigate's camera name = our Camera.serial), `frame_time` (epoch seconds of the frame),
-`label`, `box` ([x1, y1, x2, y2] pixels of the detect resolution), `has_snapshot`,
-`recognized_license_plate` and `recognized_license_plate_score` (Frigate 0.16 LPR).
+describes one tracked object (`TrackedObject.to_dict` in Frigate's source): `id` (stable
+for the object's whole stay in view), `camera` (Frigate's camera name = our
+Camera.serial), `frame_time` (epoch seconds of the frame), `label`, `box` ([x1, y1, x2, y2]
+pixels of the detect resolution), `has_snapshot`, and the plate, which Frigate's versions
+carry differently:
+
+- 0.16 and later (its own LPR): `recognized_license_plate` is `[plate, score]`, the
+  `(plate, score)` tuple `set_recognized_license_plate` stores on the object. The MQTT
+  documentation shows a string with a separate `recognized_license_plate_score`; both are
+  read. A known plate's *name* (`lpr.known_plates`) goes to `sub_label`, so the
+  recognised plate wins over `sub_label`.
+- 0.13 to 0.15 (no LPR of its own): an external recogniser (frigate_plate_recognizer,
+  CodeProject.AI ...) posts the plate to `POST /api/events/<id>/sub_label`, and
+  `sub_label` is `[plate, score]`. Frigate+ also puts delivery logos there (`["ups",
+  0.8]`), so a sub label is read as a plate only when it looks like one.
+
+Frigate's LPR runs on `car` and `motorcycle`, and dedicated LPR cameras with a
+plate-detecting model track `license_plate` objects: FRIGATE_VEHICLE_LABELS lists the
+labels taken as vehicles.
 
 Each message whose `after.frame_time` is new is one sighting, keyed "<id>:<frame_time>",
 so the lead's tracker sees the car again and again while it stays. The snapshot comes
@@ -27,6 +42,7 @@ from django.conf import settings
 from civicloop.firelane.errors import IntakeError, IntakeReason
 from civicloop.firelane.intake.events import CameraEvent
 from civicloop.firelane.intake.services import RefusalNote
+from civicloop.firelane.plates.normalize import PROVINCES, plate_compact, plate_normalize
 
 logger = logging.getLogger(__name__)
 
@@ -46,17 +62,40 @@ class FrigateMessage:
     refusal: RefusalNote | None = None
 
 
+def _score(value: object) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return min(max(float(value), 0.0), 1.0)
+    return None
+
+
+def _pair(value: object) -> tuple[str, float | None]:
+    """A plate field as (text, score): `[text, score]` (how Frigate serialises its
+    `(value, score)` tuples), or a bare string without a score."""
+    score: object = None
+    if isinstance(value, list | tuple):
+        pair = list(value)
+        value, score = [*pair, None, None][:2]
+    text = value.strip() if isinstance(value, str) else ""
+    return text, _score(score) if text else None
+
+
+def _looks_like_plate(text: str) -> bool:
+    # A Chinese plate, or a misread one (it starts with a province character); not a
+    # Frigate+ logo ("ups", "fedex") nor a known plate's name.
+    compact = plate_compact(text)
+    return plate_normalize(text) is not None or (6 <= len(compact) <= 9 and compact[0] in PROVINCES)
+
+
 def _plate(after: dict[str, Any]) -> tuple[str, float | None]:
-    plate = after.get("recognized_license_plate")
-    score = after.get("recognized_license_plate_score")
-    # Some versions carry [text, score] pairs (as sub_label does).
-    if isinstance(plate, list | tuple) and plate:
-        plate, score = plate[0], (plate[1] if len(plate) > 1 and score is None else score)
-    text = plate.strip() if isinstance(plate, str) else ""
-    value: float | None = None
-    if isinstance(score, int | float) and not isinstance(score, bool) and math.isfinite(score):
-        value = min(max(float(score), 0.0), 1.0)
-    return text, value
+    plate, score = _pair(after.get("recognized_license_plate"))
+    if plate:
+        if score is None:
+            score = _score(after.get("recognized_license_plate_score"))
+        return plate, score
+    label, label_score = _pair(after.get("sub_label"))
+    if label and _looks_like_plate(label):
+        return label, label_score
+    return "", None
 
 
 def _box_px(after: dict[str, Any]) -> tuple[float, float, float, float] | None:

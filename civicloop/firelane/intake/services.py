@@ -163,9 +163,7 @@ class _Candidate:
     sighting: Sighting | None = None
 
 
-def _check_camera(
-    *, event: CameraEvent, camera: Camera | None, remote_addr: str | None
-) -> tuple[str, str] | None:
+def _check_camera(*, camera: Camera | None, remote_addr: str | None) -> tuple[str, str] | None:
     if camera is None:
         return IntakeReason.UNKNOWN_CAMERA, "no camera with this serial"
     if camera.status == Camera.Status.DISABLED or not camera.site.is_active:
@@ -348,7 +346,7 @@ def _sightings_record_batch(
 
     for index, event in enumerate(events):
         camera = cameras.get(event.serial)
-        problem = _check_camera(event=event, camera=camera, remote_addr=remote_addr)
+        problem = _check_camera(camera=camera, remote_addr=remote_addr)
         if problem is not None or camera is None:
             refuse(index, event, *(problem or (IntakeReason.UNKNOWN_CAMERA, "")))
             continue
@@ -613,7 +611,7 @@ def _sighting_record_one(
     if copy is None:
         return None
     camera = copy.camera
-    if _check_camera(event=event, camera=camera, remote_addr=remote_addr) is not None:
+    if _check_camera(camera=camera, remote_addr=remote_addr) is not None:
         return None
     taken_at, flags, problem = _check_time(event=event, camera=camera, now=now)
     if problem is not None:
@@ -702,3 +700,41 @@ def _sighting_insert_checked(row: Sighting, *, camera: Camera) -> int | None:
         cursor.execute(sql, params)
         found = cursor.fetchone()
     return int(found[0]) if found else None
+
+
+# -- heartbeats ---------------------------------------------------------------------------
+
+
+def camera_heartbeat_record(
+    *, serial: str, source: str, remote_addr: str | None, now: datetime | None = None
+) -> RecordOutcome:
+    """Take an alert that only says the camera `serial` is alive (a heartbeat).
+
+    Guarantees: the camera passes the same checks as an event (known serial, camera and
+    site not disabled, `remote_addr` in its allowlist when given); then it is marked online
+    exactly as a stored event marks it (`last_seen_at` written at most every
+    FIRELANE_LAST_SEEN_EVERY_S) and the outcome is HEARTBEAT, which is not a refusal and
+    is not counted as one. A camera that fails the checks is refused and counted, as its
+    events would be. Nothing else is written.
+
+    The checks may read this process's copy of the camera row (see `_camera_copy`); a
+    refusal is decided on a fresh row."""
+    now = now or timezone.now()
+    copy = _camera_copy(serial)
+    problem = _check_camera(camera=copy.camera if copy else None, remote_addr=remote_addr)
+    if problem is not None and copy is not None:
+        _camera_copies.pop(serial, None)
+        copy = _camera_copy(serial)
+        problem = _check_camera(camera=copy.camera if copy else None, remote_addr=remote_addr)
+    if problem is not None or copy is None:
+        reason, detail = problem or (IntakeReason.UNKNOWN_CAMERA, "")
+        intake_refusals_count(notes=[RefusalNote(source, reason, serial, detail)], now=now)
+        return RecordOutcome(Outcome.REFUSED, serial, "", reason=reason, detail=detail)
+    every = timedelta(seconds=settings.FIRELANE_LAST_SEEN_EVERY_S)
+    if copy.online_since is None or copy.online_since <= now - every:
+        camera_id = copy.camera.pk
+        _cameras_mark_online([camera_id], now=now, every=every)
+        transaction.on_commit(
+            lambda: _camera_copy_seen(serial, camera_id=camera_id, now=now), robust=True
+        )
+    return RecordOutcome(Outcome.HEARTBEAT, serial, "")

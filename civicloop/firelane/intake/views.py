@@ -1,5 +1,6 @@
 """HTTP ways in: the Hikvision ISAPI push and our JSON form. Thin: check the size, parse,
-call `sightings_record`, answer. Bad input is a 4xx with a JSON reason, never a 500."""
+call `sightings_record` (or `camera_heartbeat_record` for an ISAPI alert that is no plate
+read), answer. Bad input is a 4xx with a JSON reason, never a 500."""
 
 from __future__ import annotations
 
@@ -21,9 +22,14 @@ from civicloop.core.accounts.services import api_key_authenticate
 from civicloop.core.client_ip import client_ip
 from civicloop.firelane.errors import IntakeError, IntakeReason
 from civicloop.firelane.intake.events import CameraEvent, Outcome, RecordOutcome
-from civicloop.firelane.intake.isapi import Part, isapi_parts_parse
+from civicloop.firelane.intake.isapi import Heartbeat, Part, isapi_parts_parse
 from civicloop.firelane.intake.jsonapi import json_event_parse
-from civicloop.firelane.intake.services import RefusalNote, intake_refusals_count, sightings_record
+from civicloop.firelane.intake.services import (
+    RefusalNote,
+    camera_heartbeat_record,
+    intake_refusals_count,
+    sightings_record,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +46,7 @@ def _answer(outcome: RecordOutcome) -> JsonResponse:
     body: dict[str, object] = {"status": str(outcome.outcome), "event_key": outcome.event_key}
     if outcome.outcome is Outcome.REFUSED:
         body.update(reason=outcome.reason, detail=outcome.detail)
-    else:
+    elif outcome.outcome is not Outcome.HEARTBEAT:
         body["sighting"] = outcome.sighting_id
     return JsonResponse(body, status=outcome.http_status)
 
@@ -54,9 +60,19 @@ def _check_length(request: HttpRequest) -> None:
         raise IntakeError(IntakeReason.TOO_LARGE, f"{length} bytes")
 
 
+def _isapi_parts(request: HttpRequest) -> list[Part]:
+    """The parts of a multipart push, or the whole body as one part: heartbeats and other
+    alerts come as a plain application/xml body."""
+    if (request.content_type or "").startswith("multipart/"):
+        return _multipart_parts(request)
+    try:
+        body = request.body
+    except RequestDataTooBig as exc:
+        raise IntakeError(IntakeReason.TOO_LARGE, "body too large") from exc
+    return [Part("", "", request.content_type or "", body)]
+
+
 def _multipart_parts(request: HttpRequest) -> list[Part]:
-    if not (request.content_type or "").startswith("multipart/"):
-        raise IntakeError(IntakeReason.MALFORMED, "expected multipart/form-data")
     # Django's parser. For a camera's 80 KB push it costs ~0.3 ms of CPU, ~6 % of the whole
     # push (bench/isapi_multipart.py); a splitter of our own saved ~0.25 ms of that, too
     # little to keep a second multipart parser and its edge cases.
@@ -82,17 +98,22 @@ def _multipart_parts(request: HttpRequest) -> list[Part]:
 @csrf_exempt
 @require_POST
 def isapi_push(request: HttpRequest, serial: str) -> JsonResponse:
-    """POST /intake/isapi/<serial>/: one ANPR alert from the Hikvision camera `serial`."""
-    event: CameraEvent
+    """POST /intake/isapi/<serial>/: one alert from the Hikvision camera `serial`: an ANPR
+    read is recorded; any other alert (heartbeat, motion ...) marks the camera alive."""
+    alert: CameraEvent | Heartbeat
     try:
         _check_length(request)
-        event = isapi_parts_parse(serial=serial, parts=_multipart_parts(request))
+        alert = isapi_parts_parse(serial=serial, parts=_isapi_parts(request))
     except IntakeError as error:
         return _refused(source="isapi", serial=serial, error=error)
     # The camera's own address, also behind our reverse proxies (TRUSTED_PROXIES); an
     # unusable address is given as "" so the allowlist refuses it rather than skipping.
-    outcome = sightings_record(events=[event], remote_addr=client_ip(request) or "")[0]
-    return _answer(outcome)
+    remote_addr = client_ip(request) or ""
+    if isinstance(alert, Heartbeat):
+        return _answer(
+            camera_heartbeat_record(serial=serial, source="isapi", remote_addr=remote_addr)
+        )
+    return _answer(sightings_record(events=[alert], remote_addr=remote_addr)[0])
 
 
 @csrf_exempt
