@@ -10,6 +10,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
+from django.http.request import RawPostDataException
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Query, Status
@@ -143,6 +145,15 @@ def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpRes
 @api.exception_handler(ValueError)
 def on_value_error(request: HttpRequest, exc: ValueError) -> HttpResponse:
     return on_refusal(request, ApiError(ApiErrorCode.INVALID))
+
+
+@api.exception_handler(MultiPartParserError)
+@api.exception_handler(RawPostDataException)
+def on_unparsable_body(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A body that is not a well-formed form or JSON is the client's error, not ours. A
+    malformed multipart body is read (and given up) by the CSRF check of a session
+    write, so reading it again raises RawPostDataException: both are a 400."""
+    return on_refusal(request, ApiError(ApiErrorCode.INVALID_BODY))
 
 
 @api.exception_handler(DataError)

@@ -27,6 +27,7 @@ class ApiErrorCode(StrEnum):
     INVALID_UNIT = "invalid_unit"
     INVALID_CASE = "invalid_case"
     INVALID_API_KEY = "invalid_api_key"
+    INVALID_BODY = "invalid_body"  # a body that cannot be parsed (a malformed multipart)
 
 
 MESSAGES = {
@@ -46,6 +47,7 @@ MESSAGES = {
     ApiErrorCode.INVALID_UNIT: _("没有这个单位。"),
     ApiErrorCode.INVALID_CASE: _("要合并到的事项不存在。"),
     ApiErrorCode.INVALID_API_KEY: _("API 密钥无效或缺失。"),
+    ApiErrorCode.INVALID_BODY: _("请求内容无法解析，请发送 JSON 格式的请求体。"),
 }
 
 REFUSALS = {

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import base64
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 from django.conf import settings
 from django.db import transaction
@@ -26,7 +27,8 @@ from civicloop.firelane.access import firelane_scope_for
 from civicloop.firelane.errors import NoticeError, NoticeErrorCode
 from civicloop.firelane.models import Notice, Owner, Payment, Stay
 from civicloop.firelane.payments.provider import fen_to_yuan
-from civicloop.firelane.workflow import NOTICED, REVIEW, STATEMENT, TO_POST, VIA
+from civicloop.firelane.penalty import late_fee_fen, payment_due, statement_due
+from civicloop.firelane.workflow import DECIDED, NOTICED, REVIEW, STATEMENT, TO_POST, VIA
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +50,18 @@ LEGAL_BASIS_LINES = (
 )
 LEGAL_BASIS = "\n".join(LEGAL_BASIS_LINES)
 RIGHTS = gettext_noop(
-    "您有权在收到本告知单之日起三个工作日内进行陈述和申辩（行政处罚法第四十四条、第四十五条），"
-    "可通过本页面提交。对处罚决定不服的，可以自知道之日起六十日内向温岭市人民政府申请行政复议，"
-    "或者六个月内向人民法院提起行政诉讼。"
+    "您有权在收到本告知单之日起%(days)s个工作日内（%(due)s前）进行陈述和申辩"
+    "（行政处罚法第四十四条、第四十五条），可通过本页面提交，也可放弃。"
+    "期满未提出的，视为放弃，本机关将依法作出处罚决定。"
+)
+# 行政处罚法 第五十九条: the decision states how to pay within the period and the party's
+# rights of 行政复议 (行政复议法 第二十条: sixty days) and 行政诉讼 (行政诉讼法 第四十六条:
+# six months).
+DECISION_RIGHTS = gettext_noop(
+    "请自收到本决定书之日起十五日内（%(due)s前）缴纳罚款；到期不缴纳的，每日按罚款数额的百分之三"
+    "加处罚款，加处罚款的数额不超出罚款数额（行政处罚法第七十二条）。"
+    "如不服本决定，可以自收到本决定书之日起六十日内依法申请行政复议，"
+    "或者六个月内依法向人民法院提起行政诉讼。"
 )
 STATEMENT_MAX_CHARS = 2000
 
@@ -102,10 +113,11 @@ def notice_by_token(*, token: str, now: datetime | None = None) -> Notice | None
     parts = token.split(".")
     if len(parts) != 3 or len(token) > 64:
         return None
-    try:
-        notice_id, expires = int(parts[0], 36), int(parts[1], 36)
-    except ValueError:
+    # Only the spelling notice_token writes: int(..., 36) would also take "01", "+1",
+    # " 1", "1_0" and upper case, so one notice would answer to many links.
+    if not all(p.isascii() and p.isalnum() and p == p.lower() and p[0] != "0" for p in parts[:2]):
         return None
+    notice_id, expires = int(parts[0], 36), int(parts[1], 36)
     if expires < now.timestamp():
         return None
     notice = (
@@ -176,7 +188,7 @@ def notice_approve(
             raise NoticeError(NoticeErrorCode.INVALID_STATE)
         local = timezone.localtime(now)
         serial = case_numbers_allocate(prefix="XFGZ", year=local.year)[0].rsplit("-", 1)[1]
-        minutes = max(1, stay.duration_s // 60)
+        minutes = stay.duration_minutes
         notice = Notice.objects.create(
             case=locked,
             stay=stay,
@@ -191,6 +203,8 @@ def notice_approve(
             issued_at=now,
             issued_by=officer,
             link_expires_at=now + link_ttl(),
+            # Served now by SMS; a posted notice's period starts when it is posted.
+            statement_due_at=statement_due(served_at=now) if phone else None,
         )
         transition(
             case=locked,
@@ -236,10 +250,13 @@ def notice_posted(
     *, case: Case, officer: User, note: str = "", now: datetime | None = None
 ) -> Case:
     """The officer posted the notice on the car (the owner could not be reached by SMS)."""
+    now = now or timezone.now()
     _case_for_review(case=case, officer=officer, states=(TO_POST,))
-    return transition(
-        case=case, action="posted", actor=officer, note=clean_text(note), via=VIA, now=now
-    )
+    with transaction.atomic():
+        Notice.objects.filter(case=case).update(statement_due_at=statement_due(served_at=now))
+        return transition(
+            case=case, action="posted", actor=officer, note=clean_text(note), via=VIA, now=now
+        )
 
 
 def notice_statement(*, notice: Notice, text: str, now: datetime | None = None) -> Notice:
@@ -252,7 +269,7 @@ def notice_statement(*, notice: Notice, text: str, now: datetime | None = None) 
     with transaction.atomic():
         locked = Notice.objects.select_for_update().get(pk=notice.pk)
         case = Case.objects.get(pk=locked.case_id)
-        if case.state != NOTICED or locked.paid_at is not None:
+        if not statement_open(notice=locked, case=case, now=now):
             raise NoticeError(NoticeErrorCode.INVALID_STATE)
         transition(case=case, action="state_case", actor=None, note=text, via=VIA, now=now)
         locked.statement = text
@@ -261,16 +278,179 @@ def notice_statement(*, notice: Notice, text: str, now: datetime | None = None) 
     return locked
 
 
+class StatementOutcome(StrEnum):
+    """The officer's answer to a statement (陈述申辩)."""
+
+    ACCEPTED = "accepted"  # no penalty (不予处罚)
+    REDUCED = "reduced"  # a lesser fine: the decision follows with it
+    REJECTED = "rejected"  # the reasons do not hold: the decision follows unchanged
+
+
 def notice_statement_decide(
-    *, case: Case, officer: User, accept: bool, reason: str, now: datetime | None = None
+    *,
+    case: Case,
+    officer: User,
+    outcome: StatementOutcome,
+    reason: str,
+    amount_fen: int | None = None,
+    now: datetime | None = None,
 ) -> Case:
-    """The officer decides on a statement: accepted (不予处罚) or not (the notice stands)."""
+    """The officer answers a statement, with reasons: accepted (不予处罚, the case ends),
+    reduced (a decision with `amount_fen`, which must be less than the notice's) or
+    rejected (a decision with the notice's amount). The answer is kept on the notice and
+    shown to the owner; refuses without a reason or outside the officer's scope, and
+    changes nothing when it refuses."""
+    now = now or timezone.now()
     reason = clean_text(reason)
     if not reason:
         raise NoticeError(NoticeErrorCode.MISSING)
     _case_for_review(case=case, officer=officer, states=(STATEMENT,))
-    action = "accept_statement" if accept else "uphold"
-    return transition(case=case, action=action, actor=officer, note=reason, via=VIA, now=now)
+    with transaction.atomic():
+        locked_case = Case.objects.select_for_update().get(pk=case.pk)
+        if locked_case.state != STATEMENT:
+            raise NoticeError(NoticeErrorCode.INVALID_STATE)
+        notice = Notice.objects.select_for_update().get(case=locked_case)
+        notice.statement_answer = reason
+        notice.statement_answered_at = now
+        notice.save(update_fields=["statement_answer", "statement_answered_at"])
+        if outcome == StatementOutcome.ACCEPTED:
+            return transition(
+                case=locked_case,
+                action="accept_statement",
+                actor=officer,
+                note=reason,
+                via=VIA,
+                now=now,
+            )
+        fine = notice.amount_fen
+        if outcome == StatementOutcome.REDUCED:
+            if amount_fen is None or not 0 < amount_fen < notice.amount_fen:
+                raise NoticeError(NoticeErrorCode.AMOUNT)
+            fine = amount_fen
+        _decision_make(
+            notice=notice,
+            case=locked_case,
+            officer=officer,
+            action="uphold" if outcome == StatementOutcome.REJECTED else "reduce",
+            fine_fen=fine,
+            note=reason,
+            now=now,
+        )
+        return locked_case
+
+
+def statement_open(*, notice: Notice, case: Case, now: datetime | None = None) -> bool:
+    """Whether the owner may still state their case or waive it: the notice was served,
+    nothing was stated or waived, and the period has not ended."""
+    now = now or timezone.now()
+    return (
+        case.state == NOTICED
+        and notice.paid_at is None
+        and not notice.statement
+        and notice.statement_waived_at is None
+        and notice.statement_due_at is not None
+        and now <= notice.statement_due_at
+    )
+
+
+def _decision_make(
+    *,
+    notice: Notice,
+    case: Case,
+    officer: User,
+    action: str,
+    fine_fen: int,
+    note: str = "",
+    now: datetime,
+) -> Notice:
+    """Number and record the decision (处罚决定书) on the locked notice and move the case
+    to `decided`, in the caller's transaction."""
+    local = timezone.localtime(now)
+    serial = case_numbers_allocate(prefix="XFJD", year=local.year)[0].rsplit("-", 1)[1]
+    notice.decision_number = f"温消罚决字〔{local.year}〕{serial}号"
+    notice.decided_at = now
+    notice.decided_by = officer
+    notice.fine_fen = fine_fen
+    notice.pay_due_on = payment_due(decided_at=now)
+    notice.save(
+        update_fields=["decision_number", "decided_at", "decided_by", "fine_fen", "pay_due_on"]
+    )
+    transition(
+        case=case,
+        action=action,
+        actor=None if action in ("decide", "waive") else officer,
+        note=note,
+        data={
+            "decision": notice.decision_number,
+            "fine_fen": fine_fen,
+            "pay_due_on": notice.pay_due_on.isoformat(),
+        },
+        via=VIA,
+        now=now,
+    )
+    return notice
+
+
+def notice_waive(*, notice: Notice, now: datetime | None = None) -> Notice:
+    """The owner waives their statement on the page: the decision is made at once with
+    the notice's amount (signed, in law, by the officer who issued the notice). Refused
+    once the case was stated, waived, decided or the period ended."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=notice.case_id)
+        locked = Notice.objects.select_for_update().get(pk=notice.pk)
+        if not statement_open(notice=locked, case=case, now=now):
+            raise NoticeError(NoticeErrorCode.INVALID_STATE)
+        locked.statement_waived_at = now
+        locked.save(update_fields=["statement_waived_at"])
+        return _decision_make(
+            notice=locked,
+            case=case,
+            officer=locked.issued_by,
+            action="waive",
+            fine_fen=locked.amount_fen,
+            now=now,
+        )
+
+
+def notices_decide_due(*, now: datetime | None = None, limit: int = 200) -> int:
+    """The sweep: every served notice whose statement period ended with nothing stated
+    gets its decision (the notice's amount). Idempotent: a notice is decided once (the
+    case leaves `noticed` under its lock). Returns how many were decided."""
+    now = now or timezone.now()
+    due = list(
+        Notice.objects.filter(
+            case__state=NOTICED, statement_due_at__lt=now, decision_number__isnull=True
+        ).values_list("pk", flat=True)[:limit]
+    )
+    decided = 0
+    for pk in due:
+        with transaction.atomic():
+            notice = Notice.objects.select_for_update().select_related("issued_by").get(pk=pk)
+            case = Case.objects.select_for_update().get(pk=notice.case_id)
+            if case.state != NOTICED or notice.decision_number:
+                continue
+            _decision_make(
+                notice=notice,
+                case=case,
+                officer=notice.issued_by,
+                action="decide",
+                fine_fen=notice.amount_fen,
+                now=now,
+            )
+            decided += 1
+    return decided
+
+
+def notice_amount_due(*, notice: Notice, today: date | None = None) -> tuple[int, int]:
+    """(the fine, the late surcharge so far) in fen of a decided notice; (0, 0) before
+    the decision. The surcharge counts from the day after `pay_due_on` (第七十二条)."""
+    if notice.fine_fen is None or notice.pay_due_on is None:
+        return 0, 0
+    today = today or timezone.localdate()
+    return notice.fine_fen, late_fee_fen(
+        fine_fen=notice.fine_fen, due=notice.pay_due_on, today=today
+    )
 
 
 def notice_mark_paid(payment: Payment) -> None:
@@ -280,9 +460,13 @@ def notice_mark_paid(payment: Payment) -> None:
     if notice.paid_at is not None:
         return
     notice.paid_at = payment.paid_at or timezone.now()
-    notice.save(update_fields=["paid_at"])
+    notice.paid_fen = payment.amount_fen
+    local = timezone.localtime(notice.paid_at)
+    serial = case_numbers_allocate(prefix="XFJK", year=local.year)[0].rsplit("-", 1)[1]
+    notice.receipt_number = f"温消缴〔{local.year}〕{serial}号"
+    notice.save(update_fields=["paid_at", "paid_fen", "receipt_number"])
     case = Case.objects.get(pk=notice.case_id)
-    if case.state in (NOTICED, STATEMENT):
+    if case.state == DECIDED:
         transition(
             case=case,
             action="paid",

@@ -50,6 +50,8 @@ def json_event_parse(*, body: bytes) -> CameraEvent:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise IntakeError(IntakeReason.MALFORMED, "body is not JSON") from exc
+    except RecursionError as exc:  # the parser recurses once per level of nesting
+        raise IntakeError(IntakeReason.MALFORMED, "body is nested too deeply") from exc
     if not isinstance(data, dict):
         raise IntakeError(IntakeReason.MALFORMED, "body must be a JSON object")
     serial = _field(data, "camera", str).strip()
