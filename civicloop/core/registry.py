@@ -42,6 +42,24 @@ class Intake(StrEnum):
     MODULE = "module"
 
 
+class Publication(StrEnum):
+    """What the public (Open311 `GET` without a key that may read full records) sees of
+    a channel's cases. An anonymous case (`Case.anonymous`) never shows more than its
+    channel (category), town and status, whatever the policy."""
+
+    # Not listed at all.
+    NOTHING = "nothing"
+    # Category, town, status, dates and, once closed, the answer; the text and the place
+    # (rounded to about 100 m) only when `Case.data[PUBLISH_CONSENT]` is true.
+    PUBLIC_PROJECTION = "public_projection"
+    # Every public field as stored (no contact data): for cases public by nature.
+    ALL = "all"
+
+
+# The key of `Case.data` holding the citizen's consent to publish the text and place.
+PUBLISH_CONSENT = "publish_consent"
+
+
 @dataclass(frozen=True)
 class Channel:
     """A way cases come in (民意直达, 生命通道 ...)."""
@@ -58,6 +76,8 @@ class Channel:
     # Open311 GeoReport v2: its group in the service list (offered when OPEN311 intake).
     open311_group: str | Promise = ""
     keywords: tuple[str, ...] = field(default_factory=tuple)
+    # What the public may see of its cases (see Publication); nothing unless declared.
+    publication: Publication = Publication.NOTHING
     # Which kinds of unit receive a new case, searched up the area tree from its area.
     owner_unit_kinds: tuple[str, ...] = ("town_office",)
     # Where staff act on a case when the channel's steps are taken on the module's own page

@@ -90,6 +90,9 @@ class OpinionSubmitForm(forms.Form):
     anonymous = forms.BooleanField(
         label=_("对办理单位匿名（代表和联络站仍可看到您的联系方式）"), required=False
     )
+    publish_consent = forms.BooleanField(
+        label=_("同意公开反映内容和大致位置（不含姓名、电话）"), required=False
+    )
     submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

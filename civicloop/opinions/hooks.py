@@ -16,6 +16,7 @@ from civicloop.core.registry import (
     Intake,
     ModuleSpec,
     NavItem,
+    Publication,
     RoleSpec,
     Setting,
     UnitKindSpec,
@@ -44,6 +45,8 @@ OPINION = Channel(
     intakes=frozenset({Intake.MODULE, Intake.API, Intake.OPEN311}),
     open311_group=_("人大代表"),
     keywords=("民意", "人大代表", "联络站"),
+    # Only what the citizen agreed to publish (the submit page's consent box).
+    publication=Publication.PUBLIC_PROJECTION,
     owner_unit_kinds=("station", "town_office"),
 )
 

@@ -136,6 +136,8 @@ class OpinionSubmission:
     category: str = ""
     contact_name: str = ""
     anonymous: bool = False
+    # The citizen agreed to publish the text and the place (rounded), never the contact.
+    publish_consent: bool = False
     lat: Decimal | None = None
     lng: Decimal | None = None
     address: str = ""
@@ -212,6 +214,8 @@ def opinion_submit(*, submission: OpinionSubmission, now: datetime | None = None
     - the receiver is the code's: its station, and for an active deputy code also the
       deputy (`holder_user`), so it lands in that deputy's inbox; a revoked deputy code
       reaches the station;
+    - the citizen's consent to publish is kept in `Case.data["publish_consent"]`
+      (true or false), which the public views read (core.registry.Publication);
     - the same `submission_key` (a second tap, a retry) returns the first case."""
     sub = submission
     phone, body = _check_submission(sub)
@@ -234,7 +238,7 @@ def opinion_submit(*, submission: OpinionSubmission, now: datetime | None = None
         cache.set(_verified_key(sub.submission_key), digest, timeout=VERIFIED_FORM_TTL)
 
     unit, deputy_user = code_receiver(sub.slug)
-    data: dict[str, Any] = {"code": sub.slug}
+    data: dict[str, Any] = {"code": sub.slug, registry.PUBLISH_CONSENT: sub.publish_consent}
     deputy = getattr(deputy_user, "deputy", None) if deputy_user is not None else None
     if deputy is not None:
         data["deputy_id"] = deputy.pk

@@ -124,6 +124,7 @@ def opinion_submit_view(request: HttpRequest, slug: str) -> HttpResponse:
         category=data["category"],
         contact_name=data.get("contact_name") or "",
         anonymous=bool(data.get("anonymous")),
+        publish_consent=bool(data.get("publish_consent")),
         lat=data.get("lat"),
         lng=data.get("lng"),
         address=data.get("address") or "",

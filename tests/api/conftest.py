@@ -54,6 +54,13 @@ def api_key(db: None) -> str:
     return raw
 
 
+@pytest.fixture
+def full_key(db: None) -> str:
+    """A key that may read whole records through Open311."""
+    _key, raw = api_key_create(name="records office", can_read_full_records=True)
+    return raw
+
+
 def staff_client(username: str) -> Client:
     client = Client()
     client.force_login(User.objects.get(username=username))

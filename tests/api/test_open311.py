@@ -12,6 +12,7 @@ from django.test import Client
 
 from civicloop.api.open311 import views as open311_views
 from civicloop.core.accounts.models import User
+from civicloop.core.areas.models import Area
 from civicloop.core.cases.models import Case
 from civicloop.core.cases.services import transition
 from civicloop.core.units.models import Unit
@@ -21,6 +22,7 @@ from civicloop.core.units.models import Unit
 pytestmark = [pytest.mark.django_db, pytest.mark.needs_modules("opinions")]
 
 ZEGUO_STATION = "station-331081100"
+ZEGUO_TOWN = "331081100"
 ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$")
 REQUEST_FIELDS = {
     "service_request_id",
@@ -379,7 +381,9 @@ def test_requests_json_lists_public_fields_only(
     assert item["service_code"] == "opinion"
     assert item["service_name"] == "民意直达"
     assert item["agency_responsible"] == Unit.objects.get(code=ZEGUO_STATION).name
-    assert item["lat"] == pytest.approx(28.513) and item["long"] == pytest.approx(121.365)
+    # No consent was given through Open311: neither the text nor the place, only the town.
+    assert item["description"] == "" and item["lat"] is None and item["long"] is None
+    assert item["address"] == Area.objects.get(code=ZEGUO_TOWN).name
     assert ISO_WITH_OFFSET.match(item["requested_datetime"])
     assert ISO_WITH_OFFSET.match(item["updated_datetime"])
     assert ISO_WITH_OFFSET.match(item["expected_datetime"])
@@ -465,12 +469,14 @@ def test_status_notes_after_answer(
     assert root.findtext("request/expected_datetime") == ""
 
 
-def test_control_characters_are_dropped(client: Client, demo_city: None, api_key: str) -> None:
+def test_control_characters_are_dropped(
+    client: Client, demo_city: None, api_key: str, full_key: str
+) -> None:
     number = _created(
         client, api_key, description="路灯\x00不亮\x07了", address_string="泽国镇\x01"
     )
     assert Case.objects.get(number=number).body == "路灯不亮了"
-    root = get_xml(client, f"/open311/v2/requests/{number}.xml")
+    root = get_xml(client, f"/open311/v2/requests/{number}.xml?api_key={full_key}")
     assert root.findtext("request/description") == "路灯不亮了"
     assert root.findtext("request/address") == "泽国镇"
 

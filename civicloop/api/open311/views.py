@@ -3,12 +3,34 @@ selector and renders the GeoReport document in the format named by the URL suffi
 
 Errors follow the spec (400/403/404 with a list of {code, description}); the
 description is in Chinese, or English when Accept-Language prefers it.
+
+What `GET requests` shows follows each channel's `Publication` (core.registry):
+
+- NOTHING: its requests are not listed, nor found by number.
+- PUBLIC_PROJECTION (民意): `service_request_id` (the case number the citizen has on
+  their SMS), status, category (`service_code`/`service_name`), the town (`address`
+  is the 镇/街道's name, `address_id` its code), the handling unit, the dates and, once
+  closed, the answer (`status_notes`). The text (`description`, phone and ID numbers in
+  it masked) and the place (`lat`/`long` rounded to 3 decimals, about 100 m) only when
+  the citizen agreed (`Case.data["publish_consent"]`); never the typed address, the
+  media or the contact.
+- ALL: every public field as stored (never the contact).
+
+An anonymous case shows only its category, town and status: no number (it is not
+found by number either), no dates, no unit, no answer; date filters match it by whole
+days and it is listed after the others, so that neither dates it.
+
+A GET with an `api_key` that may read full records (`create_api_key --full-records`)
+gets every field of every Open311 channel's requests, and each record shown is logged
+(PersonalDataAccess); an unknown key is refused (403), a key without the right gets
+the public view. `status` takes one value or a comma list (`open,closed`).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from datetime import datetime, time, timedelta
 from http import HTTPStatus
 from typing import Any
@@ -33,12 +55,18 @@ from civicloop.api.intake import (
 from civicloop.api.open311.render import document_response, errors_response
 from civicloop.api.open311.selectors import (
     MAX_REQUESTS,
+    STATUSES,
     is_closed,
     open311_channels,
     public_requests,
+    towns_of,
 )
+from civicloop.api.open311.services import open311_full_reads_log
 from civicloop.core import registry
+from civicloop.core.accounts.masking import mask_phone
+from civicloop.core.accounts.models import ApiKey
 from civicloop.core.accounts.services import api_key_authenticate
+from civicloop.core.areas.models import Area
 from civicloop.core.cases.models import Case
 from civicloop.core.client_ip import client_ip
 from civicloop.core.errors import DomainError
@@ -48,6 +76,11 @@ SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-01-01T00:00:00+08:00"
 DEFAULT_DAYS = 90
 MAX_IDS = 100
+# Published coordinates keep 3 decimals: about 110 m of latitude, 98 m of longitude here.
+PUBLIC_COORDINATE_DECIMALS = 3
+# A mainland mobile or an 18-character resident ID a citizen typed into the text.
+PHONE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+ID_NUMBER_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
 
 
 Open311View = Callable[..., HttpResponse]
@@ -137,13 +170,76 @@ def _status_notes(case: Case, closed: bool) -> str:
     return case.result
 
 
-def request_item(case: Case) -> dict[str, Any]:
-    """The public fields of one request (no name, phone or other personal data)."""
-    closed = is_closed(case)
+def _service_name(case: Case) -> str:
     try:
-        service_name = str(registry.channel(case.channel).name)
+        return str(registry.channel(case.channel).name)
     except registry.RegistryError:
-        service_name = case.channel
+        return case.channel
+
+
+def _publication(case: Case) -> registry.Publication:
+    try:
+        return registry.channel(case.channel).publication
+    except registry.RegistryError:
+        return registry.Publication.NOTHING
+
+
+def _consented(case: Case) -> bool:
+    return isinstance(case.data, dict) and case.data.get(registry.PUBLISH_CONSENT) is True
+
+
+def published_text(text: str) -> str:
+    """The text as published: phone and resident ID numbers typed into it masked."""
+    text = PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group()), text)
+    return ID_NUMBER_IN_TEXT.sub(lambda m: f"{m.group()[:3]}{'*' * 11}{m.group()[-4:]}", text)
+
+
+def _rounded(value: Any) -> float | None:
+    return round(float(value), PUBLIC_COORDINATE_DECIMALS) if value is not None else None
+
+
+def request_public_item(case: Case, *, town: Area | None) -> dict[str, Any]:
+    """What the public may see of one request, by its channel's Publication (see the
+    module docstring); the same keys as `request_item`, withheld ones empty."""
+    if _publication(case) == registry.Publication.ALL and not case.anonymous:
+        return request_item(case)
+    closed = is_closed(case)
+    item: dict[str, Any] = dict.fromkeys(REQUEST_KEYS, "")
+    item.update(
+        status="closed" if closed else "open",
+        service_name=_service_name(case),
+        service_code=case.channel,
+        address=town.name if town is not None else "",
+        address_id=town.code if town is not None else "",
+        requested_datetime=None,
+        updated_datetime=None,
+        expected_datetime=None,
+        lat=None,
+        long=None,
+    )
+    if case.anonymous:
+        return item
+    agency = case.holder_unit or case.owner_unit
+    item.update(
+        service_request_id=case.number,
+        status_notes=_status_notes(case, closed),
+        agency_responsible=agency.name if agency is not None else "",
+        requested_datetime=_iso(case.created_at),
+        updated_datetime=_iso(case.updated_at),
+        expected_datetime=_iso(case.due_at),
+    )
+    if _consented(case):
+        item.update(
+            description=published_text(case.body), lat=_rounded(case.lat), long=_rounded(case.lng)
+        )
+    return item
+
+
+def request_item(case: Case) -> dict[str, Any]:
+    """Every field of one request (never the contact): for ALL channels and for a key
+    that may read full records."""
+    closed = is_closed(case)
+    service_name = _service_name(case)
     agency = case.holder_unit or case.owner_unit
     return {
         "service_request_id": case.number,
@@ -164,6 +260,37 @@ def request_item(case: Case) -> dict[str, Any]:
         "long": float(case.lng) if case.lng is not None else None,
         "media_url": str(case.data.get("media_url", "")) if isinstance(case.data, dict) else "",
     }
+
+
+REQUEST_KEYS = (
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
+)
+
+
+def request_items(cases: Sequence[Case], *, key: ApiKey | None) -> list[dict[str, Any]]:
+    """The requests as `key` may see them: whole (and logged) for a key that may read
+    full records, else the public view."""
+    if key is not None and key.can_read_full_records:
+        open311_full_reads_log(key=key, cases=cases)
+        return [request_item(case) for case in cases]
+    towns = towns_of(cases)
+    return [request_public_item(case, town=towns.get(case.number)) for case in cases]
 
 
 # --------------------------------------------------------------------------- parsing
@@ -188,6 +315,29 @@ def _datetime_param(
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
     return value
+
+
+def _reader_key(request: HttpRequest) -> ApiKey | None:
+    """The key a GET names (`api_key`), None without one; an unknown key is refused."""
+    raw = request.GET.get("api_key", "")
+    if not raw.strip():
+        return None
+    key = api_key_authenticate(raw=raw)
+    if key is None:
+        raise ApiError(ApiErrorCode.INVALID_API_KEY)
+    return key
+
+
+def _full_reader(key: ApiKey | None) -> bool:
+    return key is not None and key.can_read_full_records
+
+
+def _statuses_param(raw: str) -> set[str]:
+    """`open`, `closed` or a comma list of them (GeoReport v2 allows one)."""
+    statuses = {s.strip().lower() for s in raw.split(",") if s.strip()}
+    if statuses - STATUSES:
+        raise ApiError(ApiErrorCode.INVALID, _("status 只能是 open 或 closed。"))
+    return statuses
 
 
 def _service_codes_param(raw: str) -> list[str]:
@@ -247,14 +397,14 @@ def requests(request: HttpRequest, fmt: str) -> HttpResponse:
     """GET: the public list of requests. POST: submit one (API key required)."""
     if request.method == "POST":
         return _request_create(request, fmt)
+    key = _reader_key(request)
+    full = _full_reader(key)
     raw_ids = request.GET.get("service_request_id", "").strip()
     if raw_ids:
         numbers = [plain_text(n) for n in raw_ids.split(",") if plain_text(n)][:MAX_IDS]
-        rows = public_requests(numbers=numbers)
+        rows = public_requests(full=full, numbers=numbers)
     else:
-        status = request.GET.get("status", "").strip().lower()
-        if status not in ("", "open", "closed"):
-            raise ApiError(ApiErrorCode.INVALID, _("status 只能是 open 或 closed。"))
+        statuses = _statuses_param(request.GET.get("status", ""))
         start = _datetime_param(request, "start_date")
         end = _datetime_param(request, "end_date", end_of_day=True)
         if start is None and end is None:
@@ -262,13 +412,14 @@ def requests(request: HttpRequest, fmt: str) -> HttpResponse:
         if start is not None and end is not None and start > end:
             raise ApiError(ApiErrorCode.INVALID, _("start_date 不能晚于 end_date。"))
         rows = public_requests(
+            full=full,
             service_codes=_service_codes_param(request.GET.get("service_code", "")),
             start=start,
             end=end,
-            status=status,
+            statuses=statuses,
             limit=MAX_REQUESTS,
         )
-    items = [request_item(case) for case in rows]
+    items = request_items(list(rows), key=key)
     return document_response(fmt, items, root="service_requests", item="request")
 
 
@@ -308,8 +459,11 @@ def _request_create(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @open311_endpoint("GET", "HEAD")
 def request_detail(request: HttpRequest, number: str, fmt: str) -> HttpResponse:
-    """One request, as a list of one item (as the spec shows it)."""
-    rows = list(public_requests(numbers=[number]))
+    """One request, as a list of one item (as the spec shows it); one the public may
+    not look up by number (see the module docstring) is not found."""
+    key = _reader_key(request)
+    rows = list(public_requests(full=_full_reader(key), numbers=[number]))
     if not rows:
         raise ApiError(ApiErrorCode.NOT_FOUND, _("没有这个请求。"))
-    return document_response(fmt, [request_item(rows[0])], root="service_requests", item="request")
+    items = request_items(rows, key=key)
+    return document_response(fmt, items, root="service_requests", item="request")
