@@ -122,6 +122,21 @@ SETTINGS = (
     # The fine an approval proposes, in fen (消防法 第六十条: at most ¥500 for a person).
     Setting("FIRELANE_FINE_DEFAULT_FEN", 20000, "int"),
     Setting("FIRELANE_LINK_TTL_DAYS", 30, "int"),
+    # The penalty procedure (行政处罚法): who issues the notice, decision and receipt (shown
+    # on each, and on the expired-link page), the statement period in working days
+    # (第四十五条, 第八十五条) and the payment period in days (第六十七条).
+    Setting("FIRELANE_AUTHORITY_NAME", "温岭市消防救援大队", doc="The issuing authority."),
+    Setting(
+        "FIRELANE_AUTHORITY_SEAL",
+        "温岭市消防救援大队（印）",
+        doc="The seal text printed on decisions and receipts.",
+    ),
+    # 12119: the national fire-hazard hotline, until the deployment sets the brigade's own.
+    Setting("FIRELANE_AUTHORITY_PHONE", "12119", doc="The contact phone on every notice."),
+    Setting("FIRELANE_STATEMENT_DAYS", 3, "int"),
+    Setting("FIRELANE_PAYMENT_DAYS", 15, "int"),
+    # Fire-lane SMS go out under the fire service's own sign, not the 民意 one.
+    Setting("FIRELANE_SMS_SIGN", "温岭消防", doc="The SMS sign of the fire-lane templates."),
     # The fixed link prefix filed with the notice SMS template (the token follows it).
     Setting("SMS_LINK_PREFIX", lambda s: f"{s['SITE_URL']}/n/"),
     # The demo's stand-ins (`make run`); never in production.
@@ -158,6 +173,7 @@ MODULE = ModuleSpec(
             SmsTemplate(
                 code="SMS_490001005",
                 text="车牌${plate}的车辆停放在${site}消防车通道上，请立即驶离。",
+                sign_setting="FIRELANE_SMS_SIGN",
             ),
         ),
         (
@@ -168,6 +184,7 @@ MODULE = ModuleSpec(
                     "车牌${plate}的车辆违规停放在${site}的消防车通道上已${minutes}分钟，"
                     "执法人员已开具告知单，详见{link_prefix}${token}"
                 ),
+                sign_setting="FIRELANE_SMS_SIGN",
             ),
         ),
     ),

@@ -343,7 +343,26 @@ class Notice(models.Model):
     link_expires_at = models.DateTimeField()
     statement = models.TextField(_("陈述申辩"), blank=True, default="")
     statement_at = models.DateTimeField(null=True, blank=True)
+    # The procedure (行政处罚法): the statement period from serving, the owner's waiver,
+    # the officer's answer, the numbered decision and, once paid, the numbered receipt.
+    statement_due_at = models.DateTimeField(_("陈述申辩期限"), null=True, blank=True)
+    statement_waived_at = models.DateTimeField(null=True, blank=True)
+    statement_answer = models.TextField(_("陈述申辩复核意见"), blank=True, default="")
+    statement_answered_at = models.DateTimeField(null=True, blank=True)
+    decision_number = models.CharField(
+        _("处罚决定书编号"), max_length=40, unique=True, null=True, blank=True
+    )
+    decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    fine_fen = models.PositiveIntegerField(_("决定罚款（分）"), null=True, blank=True)
+    pay_due_on = models.DateField(_("缴款期限"), null=True, blank=True)
     paid_at = models.DateTimeField(_("缴款时间"), null=True, blank=True)
+    paid_fen = models.PositiveIntegerField(_("实缴金额（分）"), null=True, blank=True)
+    receipt_number = models.CharField(
+        _("缴款凭证编号"), max_length=40, unique=True, null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("告知单")

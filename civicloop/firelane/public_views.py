@@ -1,6 +1,7 @@
-"""The owner's page, reached from the SMS link `/n/<token>`: the notice, the evidence
-images (cropped to the owner's own car, so other plates are not shown), a form to state
-one's case, and the pay button.
+"""The owner's page, reached from the SMS link `/n/<token>`: the notice (告知) with the
+evidence images (cropped to the owner's own car, so other plates are not shown), a form to
+state one's case or waive it; once decided, the decision (处罚决定书) and the pay button
+(never before); once paid, the receipt (缴款凭证, a PDF).
 
 A tampered, malformed or expired token shows nothing of any notice (404)."""
 
@@ -27,17 +28,23 @@ from civicloop.core.errors import refusal_show
 from civicloop.core.ratelimit import RateLimitExceeded, rate_limit_hit
 from civicloop.firelane.models import Notice, Payment, Sighting
 from civicloop.firelane.notices import (
+    DECISION_RIGHTS,
     LEGAL_BASIS_LINES,
     RIGHTS,
     STATEMENT_MAX_CHARS,
     NoticeError,
     evidence_of,
+    notice_amount_due,
     notice_by_token,
     notice_statement,
+    notice_waive,
+    statement_open,
 )
 from civicloop.firelane.payments.provider import fen_to_yuan
 from civicloop.firelane.payments.services import PaymentError, payment_start
-from civicloop.firelane.workflow import NOTICED, PAID, STATEMENT
+from civicloop.firelane.penalty import LATE_PERCENT_PER_DAY, late_days, statement_days
+from civicloop.firelane.receipt import ReceiptText, receipt_pdf
+from civicloop.firelane.workflow import DECIDED, DISMISSED, PAID
 
 POSTS_PER_MINUTE = 10
 CONFIRMING_FOR = timedelta(minutes=10)
@@ -62,8 +69,41 @@ def _owner_images(notice: Notice) -> list[dict[str, Any]]:
     return out
 
 
+def authority() -> dict[str, str]:
+    """The issuing authority as every notice, decision, receipt and expired-link page
+    shows it (settings)."""
+    return {
+        "name": settings.FIRELANE_AUTHORITY_NAME,
+        "seal": settings.FIRELANE_AUTHORITY_SEAL,
+        "phone": settings.FIRELANE_AUTHORITY_PHONE,
+    }
+
+
 def _invalid(request: HttpRequest) -> HttpResponse:
-    return render(request, "firelane/notice_invalid.html", status=404)
+    return render(request, "firelane/notice_invalid.html", {"authority": authority()}, status=404)
+
+
+def _officer_name(user: Any) -> str:
+    return (getattr(user, "full_name", "") or getattr(user, "username", "")) if user else ""
+
+
+def _decision(notice: Notice) -> dict[str, Any] | None:
+    """The decision as the page shows it, with the late surcharge of 第七十二条 so far."""
+    if not notice.decision_number or notice.pay_due_on is None:
+        return None
+    fine, late = notice_amount_due(notice=notice)
+    return {
+        "number": notice.decision_number,
+        "officer": _officer_name(notice.decided_by),
+        "decided_at": notice.decided_at,
+        "fine_yuan": fen_to_yuan(fine),
+        "late_yuan": fen_to_yuan(late),
+        "late_days": late_days(due=notice.pay_due_on, today=timezone.localdate()),
+        "late_percent": LATE_PERCENT_PER_DAY,
+        "total_yuan": fen_to_yuan(fine + late),
+        "pay_due_on": notice.pay_due_on,
+        "rights": _(DECISION_RIGHTS) % {"due": notice.pay_due_on.strftime("%Y-%m-%d")},
+    }
 
 
 @never_cache
@@ -73,6 +113,8 @@ def notice_page(request: HttpRequest, token: str) -> HttpResponse:
     if notice is None:
         return _invalid(request)
     case = notice.case
+    due = notice.statement_due_at
+    paid = case.state == PAID or notice.paid_at is not None
     return render(
         request,
         "firelane/notice_page.html",
@@ -80,13 +122,22 @@ def notice_page(request: HttpRequest, token: str) -> HttpResponse:
             "token": token,
             "notice": notice,
             "case": case,
+            "authority": authority(),
             "amount_yuan": fen_to_yuan(notice.amount_fen),
             "legal_basis": [_(line) for line in LEGAL_BASIS_LINES],
-            "rights": _(RIGHTS),
+            "rights": _(RIGHTS)
+            % {
+                "days": statement_days(),
+                "due": timezone.localtime(due).strftime("%Y-%m-%d %H:%M") if due else "—",
+            },
             "images": _owner_images(notice),
-            "can_state": case.state == NOTICED and not notice.statement,
-            "can_pay": case.state in (NOTICED, STATEMENT) and notice.paid_at is None,
-            "paid": case.state == PAID or notice.paid_at is not None,
+            "can_state": statement_open(notice=notice, case=case),
+            "decision": _decision(notice),
+            "dismissed": case.state == DISMISSED,
+            # Only a decision is paid: never the notice of an intended penalty.
+            "can_pay": case.state == DECIDED and notice.paid_at is None,
+            "paid": paid,
+            "paid_yuan": fen_to_yuan(notice.paid_fen) if notice.paid_fen is not None else "",
             # Back from the cashier before the provider's notify arrived: say so, and look again.
             "confirming": notice.paid_at is None
             and notice.payments.filter(
@@ -195,3 +246,62 @@ def notice_pay(request: HttpRequest, token: str) -> HttpResponse:
         refusal_show(request, err)
         return redirect("firelane_public:notice_page", token=token)
     return redirect(url)
+
+
+@require_POST
+def notice_waive_view(request: HttpRequest, token: str) -> HttpResponse:
+    notice = notice_by_token(token=token)
+    if notice is None:
+        return _invalid(request)
+    if _limited(request):
+        return redirect("firelane_public:notice_page", token=token)
+    try:
+        notice_waive(notice=notice)
+        messages.success(request, _("您已放弃陈述申辩，处罚决定书已送达本页面。"))
+    except NoticeError as err:
+        refusal_show(request, err)
+    return redirect("firelane_public:notice_page", token=token)
+
+
+@never_cache
+@require_GET
+def notice_receipt(request: HttpRequest, token: str) -> HttpResponse:
+    """The receipt (缴款凭证) of a paid decision, as a PDF download; 404 before payment."""
+    notice = notice_by_token(token=token)
+    if notice is None:
+        return _invalid(request)
+    if notice.paid_at is None or not notice.receipt_number:
+        raise Http404("not paid")
+    payment = notice.payments.filter(status=Payment.Status.PAID).first()
+    who = authority()
+    paid_fen = notice.paid_fen if notice.paid_fen is not None else 0
+    fine_fen = notice.fine_fen or 0
+    lines = [
+        (_("处罚决定书"), notice.decision_number or ""),
+        (_("告知单"), notice.number),
+        (_("车牌"), notice.plate),
+        (_("罚款"), _("¥%(yuan)s") % {"yuan": fen_to_yuan(fine_fen)}),
+        (_("加处罚款"), _("¥%(yuan)s") % {"yuan": fen_to_yuan(max(0, paid_fen - fine_fen))}),
+        (_("实缴金额"), _("¥%(yuan)s") % {"yuan": fen_to_yuan(paid_fen)}),
+        (_("缴款时间"), timezone.localtime(notice.paid_at).strftime("%Y-%m-%d %H:%M:%S")),
+        (_("缴款方式"), _("支付宝")),
+        (_("交易号"), payment.provider_trade_no if payment else ""),
+        (_("收款机关"), who["name"]),
+        (_("联系电话"), who["phone"]),
+    ]
+    pdf = receipt_pdf(
+        ReceiptText(
+            title=_("罚款缴款凭证"),
+            number=_("凭证编号：%(number)s") % {"number": notice.receipt_number},
+            lines=tuple(lines),
+            authority=who["name"],
+            seal=who["seal"],
+            footer=_("本凭证由%(authority)s出具，可凭编号向本机关核验。")
+            % {"authority": who["name"]},
+        )
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    digits = "".join(c for c in notice.receipt_number if c.isascii() and c.isdigit())
+    response["Content-Disposition"] = f'attachment; filename="receipt-{digits}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -19,5 +19,8 @@ def sightings_process(limit: int = 200) -> int:
 
 @shared_task(name=SWEEP_TASK, acks_late=True, ignore_result=True)
 def firelane_sweep() -> int:
-    """Thresholds, ended stays, offline cameras, anything a lost hint missed."""
-    return tracking.firelane_sweep()
+    """Thresholds, ended stays, offline cameras, anything a lost hint missed; and the
+    decisions of notices whose statement period ended."""
+    from civicloop.firelane.notices import notices_decide_due
+
+    return tracking.firelane_sweep() + notices_decide_due()

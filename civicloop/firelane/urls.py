@@ -33,6 +33,8 @@ public_patterns = [
     path("n/<str:token>/img/<int:index>.jpg", public_views.notice_image, name="notice_image"),
     path("n/<str:token>/statement", public_views.notice_state_case, name="notice_statement"),
     path("n/<str:token>/pay", public_views.notice_pay, name="notice_pay"),
+    path("n/<str:token>/waive", public_views.notice_waive_view, name="notice_waive"),
+    path("n/<str:token>/receipt.pdf", public_views.notice_receipt, name="notice_receipt"),
 ]
 
 urlpatterns: list[URLPattern | URLResolver] = [

@@ -29,6 +29,7 @@ from civicloop.firelane.models import Notice, Owner, PlateColor, Sighting, Stay
 from civicloop.firelane.notices import (
     FIRE_LANE_FINE_MAX_INDIVIDUAL_YUAN,
     NoticeError,
+    StatementOutcome,
     evidence_of,
     fine_default_fen,
     notice_approve,
@@ -166,6 +167,14 @@ def _amount_fen(raw: str | None) -> int | None:
         return None
 
 
+# The form's buttons name the workflow's actions.
+_STATEMENT_OUTCOMES = {
+    "uphold": StatementOutcome.REJECTED,
+    "reduce": StatementOutcome.REDUCED,
+    "accept_statement": StatementOutcome.ACCEPTED,
+}
+
+
 @login_required
 @require_POST
 def review_decide(request: HttpRequest, number: str) -> HttpResponse:
@@ -188,9 +197,19 @@ def review_decide(request: HttpRequest, number: str) -> HttpResponse:
         elif decision == "posted":
             notice_posted(case=case, officer=officer, note=reason)
             messages.success(request, _("已记录张贴送达。"))
-        elif decision in ("uphold", "accept_statement"):
+        elif decision in _STATEMENT_OUTCOMES:
+            reduced = None
+            if decision == "reduce":
+                reduced = _amount_fen(request.POST.get("amount_yuan"))
+                if reduced is None:
+                    messages.error(request, _("请填写减轻后的罚款金额。"))
+                    return redirect("firelane:review_detail", number=number)
             notice_statement_decide(
-                case=case, officer=officer, accept=decision == "accept_statement", reason=reason
+                case=case,
+                officer=officer,
+                outcome=_STATEMENT_OUTCOMES[decision],
+                reason=reason,
+                amount_fen=reduced,
             )
             messages.success(request, _("已处理陈述申辩。"))
         else:

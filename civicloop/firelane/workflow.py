@@ -1,5 +1,11 @@
 """The fire-lane workflow template: from the warning to the paid or dismissed notice.
 
+The penalty follows 行政处罚法: the notice (告知, `noticed`) tells the owner the intended
+penalty and their right to state their case; only after the statement is answered, or the
+period lapses, or the owner waives it, is the decision (处罚决定书, `decided`) made, and
+only a decision can be paid (第四十四条, 第四十五条, 第六十二条: no penalty before the
+party was told and heard).
+
 A case is opened when a stay reaches its site's warning threshold (T1). Everything
 that needs evidence or writes a notice is taken only through this module's services
 (`only_via="firelane"`), so the generic case pages can never skip the review that
@@ -27,6 +33,7 @@ WARNED, REVIEW, TO_POST, NOTICED, STATEMENT = (
     "noticed",
     "statement",
 )
+DECIDED = "decided"
 MOVED, DISMISSED, PAID, CLOSED = "moved", "dismissed", "paid", "closed"
 
 _SYSTEM = frozenset({Who.SYSTEM})
@@ -44,6 +51,8 @@ FIRELANE_FLOW = WorkflowTemplate(
         State(TO_POST, _("待张贴告知单"), HolderKind.OWNER, SLA(1, "workday")),
         State(NOTICED, _("已告知"), HolderKind.NONE),
         State(STATEMENT, _("陈述申辩待复核"), HolderKind.OWNER, SLA(3, "workday"), to_accept=True),
+        # The decision is served; the owner pays within the payment period.
+        State(DECIDED, _("已作出处罚决定"), HolderKind.NONE),
         State(MOVED, _("已驶离"), HolderKind.NONE, terminal=True),
         State(DISMISSED, _("不予处罚"), HolderKind.NONE, terminal=True),
         State(PAID, _("已缴款"), HolderKind.NONE, terminal=True),
@@ -103,15 +112,46 @@ FIRELANE_FLOW = WorkflowTemplate(
             frozenset({Requires.NOTE}),
             only_via=VIA,
         ),
+        # The statement period lapsed, or the owner waived it on their page: the decision
+        # follows the notice unchanged.
+        Action(
+            "decide",
+            _("陈述申辩期满，作出处罚决定"),
+            frozenset({NOTICED}),
+            DECIDED,
+            _SYSTEM,
+            only_via=VIA,
+            public=True,
+        ),
+        Action(
+            "waive",
+            _("当事人放弃陈述申辩，作出处罚决定"),
+            frozenset({NOTICED}),
+            DECIDED,
+            _SYSTEM,
+            only_via=VIA,
+            public=True,
+        ),
         Action(
             "uphold",
-            _("申辩不成立，维持告知"),
+            _("申辩不成立，作出处罚决定"),
             frozenset({STATEMENT}),
-            NOTICED,
+            DECIDED,
             _OFFICER,
             frozenset({Requires.NOTE}),
             primary=True,
             only_via=VIA,
+            public=True,
+        ),
+        Action(
+            "reduce",
+            _("申辩部分成立，减轻处罚"),
+            frozenset({STATEMENT}),
+            DECIDED,
+            _OFFICER,
+            frozenset({Requires.NOTE}),
+            only_via=VIA,
+            public=True,
         ),
         Action(
             "accept_statement",
@@ -127,7 +167,8 @@ FIRELANE_FLOW = WorkflowTemplate(
         Action(
             "paid",
             _("已缴款"),
-            frozenset({NOTICED, STATEMENT}),
+            # Never on a notice: only a decision can be paid.
+            frozenset({DECIDED}),
             PAID,
             _SYSTEM,
             only_via=VIA,
@@ -136,7 +177,7 @@ FIRELANE_FLOW = WorkflowTemplate(
         Action(
             "close",
             _("结案"),
-            frozenset({NOTICED}),
+            frozenset({NOTICED, DECIDED}),
             CLOSED,
             _OFFICER,
             frozenset({Requires.NOTE}),

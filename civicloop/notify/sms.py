@@ -98,8 +98,8 @@ def send(payload: dict[str, Any], *, idempotency_key: str) -> str:
     params = payload.get("params") or {}
     if not isinstance(params, dict):
         raise PermanentDeliveryError("SMS params must be an object")
-    sign_name = settings.ALIYUN_SMS_SIGN_NAME
     try:
+        sign_name = sign_name_for(name)
         text = templates.check(name, params, sign_name)
     except ValueError as exc:
         raise PermanentDeliveryError(str(exc)) from exc
@@ -109,6 +109,18 @@ def send(payload: dict[str, Any], *, idempotency_key: str) -> str:
     if backend == "aliyun":
         return send_aliyun(phone, name, params, idempotency_key=idempotency_key)
     raise PermanentDeliveryError(f"unknown SMS_BACKEND {backend!r}")
+
+
+def sign_name_for(template_name: str) -> str:
+    """The SMS sign a template goes out under: its own sign setting's value when it names
+    one and that is set, else the deployment's ALIYUN_SMS_SIGN_NAME. ValueError for an
+    unknown template."""
+    template = templates.get_template(template_name)
+    if template.sign_setting:
+        own = str(getattr(settings, template.sign_setting, "") or "")
+        if own:
+            return own
+    return str(settings.ALIYUN_SMS_SIGN_NAME)
 
 
 def send_console(phone: str, text: str, *, idempotency_key: str) -> str:
@@ -161,7 +173,7 @@ def send_aliyun(
     values = templates.normalize_params(template_name, params)
     request = sms_models.SendSmsRequest(
         phone_numbers=phone,
-        sign_name=settings.ALIYUN_SMS_SIGN_NAME,
+        sign_name=sign_name_for(template_name),
         template_code=template.code,
         template_param=json.dumps(values, ensure_ascii=False, separators=(",", ":")),
         out_id=idempotency_key,

@@ -23,6 +23,7 @@ Limits we enforce (see `check`):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Mapping
@@ -41,10 +42,14 @@ _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 @dataclass(frozen=True)
 class SmsTemplate:
-    """One approved template: the Aliyun code and the exact approved text."""
+    """One approved template: the Aliyun code and the exact approved text; `sign_setting`
+    names the setting that holds the SMS sign it is filed under, when that is not the
+    deployment's own (ALIYUN_SMS_SIGN_NAME): a module's messages go out under its
+    service's sign (e.g. the fire service's for 生命通道)."""
 
     code: str
     text: str
+    sign_setting: str = ""
 
     @property
     def params(self) -> frozenset[str]:
@@ -95,7 +100,7 @@ def get_template(name: str) -> SmsTemplate:
         from django.conf import settings
 
         prefix = getattr(settings, "SMS_LINK_PREFIX", "")
-        return SmsTemplate(code=template.code, text=template.text.replace("{link_prefix}", prefix))
+        return dataclasses.replace(template, text=template.text.replace("{link_prefix}", prefix))
     return template
 
 

@@ -1,7 +1,7 @@
 """Printable A4 posters of the two codes (300 dpi PNG, and the same as a PDF).
 
-Drawn with Pillow and the Noto Sans SC subset shipped in ./fonts (SIL OFL), so the
-product renders Chinese without any system font. The text is Chinese on purpose: the
+Drawn with Pillow and the Noto Sans SC subset shipped in civicloop/core/fonts (SIL OFL),
+so the product renders Chinese without any system font. The text is Chinese on purpose: the
 poster hangs on a notice board in Wenling whatever language the downloader reads.
 """
 
@@ -10,15 +10,15 @@ from __future__ import annotations
 import hashlib
 import io
 from functools import lru_cache
-from pathlib import Path
 
 from django.core.cache import cache
 from PIL import Image, ImageDraw, ImageFont
 
+from civicloop.core.fonts import CJK_FONT
 from civicloop.opinions.codes import code_matrix, code_url
 from civicloop.opinions.models import Code, CodeKind, Deputy, Station
 
-POSTER_FONT = Path(__file__).resolve().parent / "fonts" / "NotoSansSC-Subset.otf"
+POSTER_FONT = CJK_FONT
 POSTER_DPI = 300
 A4_PX = (2480, 3508)  # 210 x 297 mm at 300 dpi
 MARGIN = 180

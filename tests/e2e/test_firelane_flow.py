@@ -1,6 +1,9 @@
 """生命通道 end to end in Debian's Chromium: the simulator parks a car → the warning SMS
 reaches the fake Aliyun gateway → the officer approves in the review page → the owner
-opens the SMS link on a phone → pays through the fake provider → the case closes."""
+opens the SMS link on a phone (告知: nothing to pay yet) and states their case → the
+officer rejects it with reasons → the decision (处罚决定书) on the owner's page → pays
+through the fake provider → downloads the receipt PDF (缴款凭证), whose text is checked →
+the case closes as 已缴款 (the procedure of 行政处罚法)."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import pytest
 from django.utils import timezone
 
 from tests.e2e.conftest import DESKTOP, PHONE, SHOTS
+from tests.firelane.pdf_text import pdf_text
 from tests.waiting import wait_until
 
 # needs_modules: uses the firelane module's channel, units or pages (collected only
@@ -136,6 +140,33 @@ def test_a_parked_car_ends_in_a_paid_notice(
     owner.wait_for_selector("text=消防车通道违法停车告知单")
     assert PLATE in owner.content() and "第六十条" in owner.content()
     owner.screenshot(path=str(SHOTS / "42-firelane-notice-phone.png"), full_page=True)
+    # 告知: the intended penalty cannot be paid; the owner states their case.
+    assert owner.locator("#pay").count() == 0
+    owner.fill("#statement", "当时送老人去医院急诊，十分钟后已驶离。")
+    owner.click("#state-case")
+    owner.wait_for_selector("text=您的陈述申辩已提交")
+    assert owner.locator("#pay").count() == 0
+    case.refresh_from_db()
+    assert case.state == "statement"
+
+    # The officer rejects the statement with reasons: the decision follows.
+    page.goto(f"{live_server.url}/firelane/review/{case.number}/")
+    page.wait_for_selector("text=当时送老人去医院急诊")
+    page.fill("#st-reason", "监控显示车辆停放三十二分钟，申辩理由不成立。")
+    page.click("#uphold")
+    page.wait_for_selector("text=已处理陈述申辩")
+    case.refresh_from_db()
+    assert case.state == "decided"
+    notice = case.firelane_notice
+    assert notice.decision_number
+
+    # The owner reads the decision (number, reasons, rights, phone) and pays it.
+    owner.goto(link)
+    owner.wait_for_selector("text=行政处罚决定书")
+    decision_page = owner.content()
+    assert notice.decision_number in decision_page and "申辩理由不成立" in decision_page
+    assert "六十日" in decision_page and "六个月" in decision_page
+    owner.screenshot(path=str(SHOTS / "42b-firelane-decision-phone.png"), full_page=True)
     owner.click("#pay")
     owner.wait_for_selector("text=确认付款")
     owner.screenshot(path=str(SHOTS / "43-firelane-cashier-phone.png"), full_page=True)
@@ -147,6 +178,17 @@ def test_a_parked_car_ends_in_a_paid_notice(
     owner.goto(link)
     owner.wait_for_selector("text=已缴款")
     owner.screenshot(path=str(SHOTS / "44-firelane-paid-phone.png"), full_page=True)
+    # The receipt: a numbered PDF downloaded from the page, its text checked.
+    notice.refresh_from_db()
+    assert notice.receipt_number
+    with owner.expect_download() as download:
+        owner.click("#receipt")
+    path = download.value.path()
+    assert download.value.suggested_filename.endswith(".pdf")
+    text = pdf_text(Path(path).read_bytes())
+    assert notice.receipt_number in text and str(notice.decision_number) in text
+    assert notice.number in text and PLATE in text and "缴款凭证" in text
+    assert f"{notice.fine_fen // 100}.{notice.fine_fen % 100:02d}" in text
     phone.close()
     case.refresh_from_db()
     assert case.state == "paid"

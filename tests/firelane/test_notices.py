@@ -19,6 +19,7 @@ from civicloop.firelane.enforcement import stay_thresholds_check
 from civicloop.firelane.models import Notice, Payment, Stay
 from civicloop.firelane.notices import (
     NoticeError,
+    StatementOutcome,
     notice_approve,
     notice_by_token,
     notice_dismiss,
@@ -27,6 +28,7 @@ from civicloop.firelane.notices import (
     notice_statement,
     notice_statement_decide,
     notice_token,
+    notice_waive,
 )
 from civicloop.firelane.tracking import stay_merge
 from tests.firelane.conftest import scene_bytes
@@ -160,14 +162,21 @@ def test_statement_then_officer_decision(in_review: Case, officer: User) -> None
     with pytest.raises(NoticeError):  # one statement per notice
         notice_statement(notice=notice, text="再次申辩")
     notice_statement_decide(
-        case=in_review, officer=officer, accept=False, reason="监控显示停放31分钟"
+        case=in_review,
+        officer=officer,
+        outcome=StatementOutcome.REJECTED,
+        reason="监控显示停放31分钟",
     )
     in_review.refresh_from_db()
-    assert in_review.state == "noticed"
+    notice.refresh_from_db()
+    # Rejected with reasons: the decision follows, with the notice's amount.
+    assert in_review.state == "decided"
+    assert notice.statement_answer == "监控显示停放31分钟"
+    assert notice.decision_number and notice.fine_fen == notice.amount_fen
 
 
 def test_paying_closes_the_case_once(in_review: Case, officer: User) -> None:
-    notice = notice_approve(case=in_review, officer=officer)
+    notice = notice_waive(notice=notice_approve(case=in_review, officer=officer))
     payment = Payment.objects.create(
         notice=notice,
         provider="fake",
@@ -185,6 +194,7 @@ def test_paying_closes_the_case_once(in_review: Case, officer: User) -> None:
     in_review.refresh_from_db()
     notice.refresh_from_db()
     assert in_review.state == "paid" and notice.paid_at is not None
+    assert notice.receipt_number and notice.paid_fen == notice.amount_fen
     assert in_review.timeline.filter(action="paid").count() == 1
 
 
@@ -193,7 +203,9 @@ def test_owner_page_states_the_case_over_http(in_review: Case, officer: User) ->
     client = Client(enforce_csrf_checks=False)
     url = notice_page_url(notice)
     page = client.get(url).content.decode()
-    assert "陈述申辩" in page and "缴纳罚款" in page and "第六十条" in page
+    assert "陈述申辩" in page and "第六十条" in page
+    # The notice of an intended penalty cannot be paid (行政处罚法: decision first).
+    assert 'id="pay"' not in page and '/pay"' not in page
     response = client.post(f"{url}/statement", {"statement": "车辆故障等待救援"})
     assert response.status_code == 302
     notice.refresh_from_db()

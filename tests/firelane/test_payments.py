@@ -126,10 +126,10 @@ def paid_spy(monkeypatch: pytest.MonkeyPatch) -> PaidSpy:
 _serial = iter(range(1, 10**6))
 
 
-def make_notice(*, amount_fen: int = 20000, state: str = "noticed") -> Any:
-    """A notice as issued after review: the case on the firelane channel in `state`, with
-    its site, camera, lane and stay (rows built directly: the review itself is tested
-    with the notices)."""
+def make_notice(*, amount_fen: int = 20000, state: str = "decided") -> Any:
+    """A decided notice (处罚决定 made, payable): the case on the firelane channel in
+    `state`, with its site, camera, lane and stay (rows built directly: the review and the
+    procedure are tested with the notices)."""
     from civicloop.core.accounts.models import User
     from civicloop.core.areas.models import Area
     from civicloop.core.cases.models import Case
@@ -192,6 +192,11 @@ def make_notice(*, amount_fen: int = 20000, state: str = "noticed") -> Any:
         issued_at=now,
         issued_by=officer,
         link_expires_at=now + timedelta(days=30),
+        decision_number=f"温消罚决字〔2026〕{n:06d}号",
+        decided_at=now,
+        decided_by=officer,
+        fine_fen=amount_fen,
+        pay_due_on=timezone.localdate() + timedelta(days=15),
     )
 
 
@@ -581,7 +586,7 @@ def test_payment_start_returns_a_signed_wap_pay_url(pay_settings: Any, keys: Fak
     assert biz["out_trade_no"] == payment.out_trade_no
     assert biz["total_amount"] == "200.00"
     assert biz["product_code"] == "QUICK_WAP_WAY"
-    assert notice.number in biz["subject"]
+    assert notice.decision_number in biz["subject"]
     # Signed with our app key over everything but `sign`.
     assert rsa2_verify(sign_content(params), params["sign"], keys.app_public_key)
     assert len(payment.out_trade_no) <= 64 and payment.out_trade_no.isalnum()
@@ -616,11 +621,14 @@ def test_a_second_tap_reuses_the_unpaid_payment(pay_settings: Any) -> None:
 @pytest.mark.parametrize(
     ("state", "paid_before", "code"),
     [
-        ("noticed", True, "already_paid"),
+        ("decided", True, "already_paid"),
         ("paid", False, "already_paid"),
         ("dismissed", False, "case_closed"),
         ("closed", False, "case_closed"),
         ("to_post", False, "not_payable"),
+        # The notice of an intended penalty, and a statement under review, are never paid.
+        ("noticed", False, "not_payable"),
+        ("statement", False, "not_payable"),
     ],
 )
 def test_payment_start_refuses_a_paid_or_closed_notice(
@@ -640,12 +648,6 @@ def test_payment_start_refuses_a_paid_or_closed_notice(
     assert refused.value.code == code
     assert refused.value.message
     assert not Payment.objects.filter(notice=notice).exists()
-
-
-@pytest.mark.django_db
-def test_payment_start_statement_state_is_payable(pay_settings: Any) -> None:
-    notice = make_notice(state="statement")
-    assert payment_start_for(notice)
 
 
 # --------------------------------------------------------------------------- notify (forged)

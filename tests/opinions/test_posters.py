@@ -28,7 +28,7 @@ def _ink(image: Image.Image) -> int:
 
 def test_the_font_ships_with_the_product_and_is_small() -> None:
     assert POSTER_FONT.exists()
-    assert "civicloop/opinions/fonts" in str(POSTER_FONT)
+    assert "civicloop/core/fonts" in str(POSTER_FONT)
     assert POSTER_FONT.stat().st_size < 5 * 1024 * 1024
     assert (POSTER_FONT.parent / "OFL.txt").exists()
 

@@ -3,7 +3,7 @@
 Takes Noto Sans CJK SC Regular from Debian's fonts-noto-cjk package and keeps ASCII,
 Latin-1, general and CJK punctuation, full-width forms and every hanzi of GB 2312
 (levels 1 and 2, 6,763 characters), so any deputy's name and any caption renders.
-Needs fontTools (`pip install fonttools`); run: python civicloop/opinions/fonts/build_subset.py
+Needs fontTools (`pip install fonttools`); run: python civicloop/core/fonts/build_subset.py
 """
 
 from __future__ import annotations

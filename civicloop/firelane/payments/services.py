@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from django.conf import settings
@@ -36,6 +36,7 @@ from civicloop.firelane.payments.provider import (
     provider_for,
     yuan_to_fen,
 )
+from civicloop.firelane.penalty import late_fee_fen
 from civicloop.firelane.workflow import FIRELANE_FLOW, PAID
 
 logger = logging.getLogger(__name__)
@@ -96,8 +97,19 @@ def _check_payable(notice: Notice) -> None:
         raise PaymentError(PaymentErrorCode.CASE_CLOSED)
     if case.state not in PAYABLE_STATES:
         raise PaymentError(PaymentErrorCode.NOT_PAYABLE)
-    if not (MIN_AMOUNT_FEN <= notice.amount_fen <= MAX_AMOUNT_FEN):
+    if not (MIN_AMOUNT_FEN <= payable_fen(notice) <= MAX_AMOUNT_FEN):
         raise PaymentError(PaymentErrorCode.INVALID_AMOUNT)
+
+
+def payable_fen(notice: Notice, *, today: date | None = None) -> int:
+    """What the owner pays today: the decided fine plus the late surcharge of
+    行政处罚法 第七十二条 once the payment date has passed; 0 before a decision."""
+    if notice.fine_fen is None or notice.pay_due_on is None:
+        return 0
+    today = today or timezone.localdate()
+    return notice.fine_fen + late_fee_fen(
+        fine_fen=notice.fine_fen, due=notice.pay_due_on, today=today
+    )
 
 
 def payment_start(*, notice: Notice, return_url: str, notify_url: str) -> str:
@@ -105,8 +117,9 @@ def payment_start(*, notice: Notice, return_url: str, notify_url: str) -> str:
     send the owner's browser to.
 
     Guarantees: refused with PaymentError (ALREADY_PAID, CASE_CLOSED, NOT_PAYABLE,
-    INVALID_AMOUNT, PROVIDER) unless the notice can be paid now; the amount is the
-    notice's `amount_fen`, exactly; at most one unpaid payment per notice, provider and
+    INVALID_AMOUNT, PROVIDER) unless the notice can be paid now (only a decision can: never
+    a notice of an intended penalty); the amount is `payable_fen` (the decided fine plus
+    any late surcharge), exactly; at most one unpaid payment per notice, provider and
     amount (the notice row is locked while it is chosen), so a second tap reopens the same
     trade instead of starting a second one; nothing is sent to the provider here."""
     code = getattr(settings, "PAYMENT_PROVIDER", "fake")
@@ -118,10 +131,9 @@ def payment_start(*, notice: Notice, return_url: str, notify_url: str) -> str:
     with transaction.atomic():
         locked = Notice.objects.select_for_update().select_related("case").get(pk=notice.pk)
         _check_payable(locked)
+        amount = payable_fen(locked)
         payment = (
-            locked.payments.filter(
-                status=Payment.Status.CREATED, provider=code, amount_fen=locked.amount_fen
-            )
+            locked.payments.filter(status=Payment.Status.CREATED, provider=code, amount_fen=amount)
             .order_by("-created_at", "-pk")
             .first()
         )
@@ -131,10 +143,13 @@ def payment_start(*, notice: Notice, return_url: str, notify_url: str) -> str:
                 notice=locked,
                 provider=code,
                 out_trade_no=_out_trade_no_new(now),
-                amount_fen=locked.amount_fen,
+                amount_fen=amount,
                 created_at=now,
             )
-    subject = str(_("温岭市消防车通道占用罚款 %(number)s") % {"number": locked.number})
+    subject = str(
+        _("温岭市消防车通道占用罚款 %(number)s")
+        % {"number": locked.decision_number or locked.number}
+    )
     return provider.pay_url(
         out_trade_no=payment.out_trade_no,
         amount_fen=payment.amount_fen,
