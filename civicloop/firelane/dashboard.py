@@ -43,8 +43,16 @@ from civicloop.core.cases.selectors import channel_figures
 from civicloop.core.registry import TileValue
 from civicloop.firelane.access import FirelaneScope, firelane_scope_for
 from civicloop.firelane.hooks import FIRELANE
-from civicloop.firelane.models import Camera, Notice, Site, Stay
+from civicloop.firelane.models import (
+    Camera,
+    Notice,
+    Site,
+    Stay,
+    duration_minutes,
+    stay_duration_s,
+)
 from civicloop.firelane.plates.normalize import plate_compact
+from civicloop.firelane.selectors import stays_awaiting_review
 
 DAYS = 30  # the charts' window, today included
 REPEAT_MIN_STAYS = 2  # a plate with this many stays in the window is a repeat offender
@@ -166,28 +174,28 @@ class LiveStays:
 def stays_on_lanes_now(
     *, sites: QuerySet[Site], now: datetime, limit: int = LIVE_ROWS_MAX
 ) -> LiveStays:
-    """Cars on the lanes now: open, not exempt stays, longest first, plates masked.
-    Awaiting review: the stay reached the notice threshold and no notice is issued
-    yet. Two queries."""
-    open_stays = Stay.objects.filter(
-        site__in=_site_ids(sites), ended_at__isnull=True, exempt_reason=""
-    )
-    has_notice = Exists(Notice.objects.filter(stay_id=OuterRef("pk")))
-    counts = open_stays.order_by().aggregate(
-        count=Count("pk"),
-        awaiting=Count("pk", filter=Q(eligible_at__isnull=False) & ~Q(has_notice)),
+    """Cars on the lanes now: open, not exempt stays, longest first, plates masked, each
+    with its duration as every page shows it (`Stay.duration_s`). Awaiting review: the
+    count and the rows' mark are `stays_awaiting_review`, the review queue's own list
+    (a car that already left still waits for review). Two queries."""
+    site_ids = _site_ids(sites)
+    open_stays = Stay.objects.filter(site__in=site_ids, ended_at__isnull=True, exempt_reason="")
+    awaiting = stays_awaiting_review(sites=site_ids).order_by()
+    counts = Stay.objects.filter(site__in=site_ids).aggregate(
+        count=Count("pk", filter=Q(ended_at__isnull=True, exempt_reason="")),
+        awaiting=Count("pk", filter=Q(pk__in=awaiting.values("pk"))),
     )
     rows = (
-        open_stays.annotate(has_notice=has_notice)
+        open_stays.annotate(awaiting=Exists(awaiting.filter(pk=OuterRef("pk"))))
         .order_by("started_at", "pk")
         .values_list(
             "plate",
             "site__name",
             "lane__name",
             "started_at",
+            "last_seen_at",
             "warned_at",
-            "eligible_at",
-            "has_notice",
+            "awaiting",
         )[:limit]
     )
     return LiveStays(
@@ -199,11 +207,13 @@ def stays_on_lanes_now(
                 site=site,
                 lane=lane,
                 started_at=started,
-                minutes=max(0, int((now - started).total_seconds() // 60)),
+                minutes=duration_minutes(
+                    stay_duration_s(started_at=started, last_seen_at=last_seen)
+                ),
                 warned=warned is not None,
-                awaiting_review=eligible is not None and not has_notice,
+                awaiting_review=bool(awaiting_review),
             )
-            for plate, site, lane, started, warned, eligible, has_notice in rows
+            for plate, site, lane, started, last_seen, warned, awaiting_review in rows
         ],
     )
 

@@ -49,7 +49,7 @@ EVIDENCE_MIN_INTERVAL_S = 10
 
 
 def _minutes(stay: Stay) -> int:
-    return max(1, stay.duration_s // 60)
+    return stay.duration_minutes
 
 
 def _dingtalk(

@@ -122,6 +122,9 @@ SETTINGS = (
     # The fine an approval proposes, in fen (消防法 第六十条: at most ¥500 for a person).
     Setting("FIRELANE_FINE_DEFAULT_FEN", 20000, "int"),
     Setting("FIRELANE_LINK_TTL_DAYS", 30, "int"),
+    # Days a sighting that led to no case (its pictures, its stay) is kept; a case's
+    # evidence is kept as long as the case.
+    Setting("FIRELANE_SIGHTING_RETENTION_DAYS", 30, "int"),
     # The penalty procedure (行政处罚法): who issues the notice, decision and receipt (shown
     # on each, and on the expired-link page), the statement period in working days
     # (第四十五条, 第八十五条) and the payment period in days (第六十七条).
@@ -156,6 +159,7 @@ MODULE = ModuleSpec(
     api_prefix="firelane",
     periodic_tasks=(
         PeriodicTask("firelane-sweep", "civicloop.firelane.tasks.firelane_sweep", 15.0),
+        PeriodicTask("firelane-retention", "civicloop.firelane.tasks.firelane_retention", 3600.0),
     ),
     settings=SETTINGS,
     roles=(OFFICER,),

@@ -295,7 +295,28 @@ class Stay(models.Model):
 
     @property
     def duration_s(self) -> int:
-        return int((self.last_seen_at - self.started_at).total_seconds())
+        """The stay's duration (`stay_duration_s`)."""
+        return stay_duration_s(started_at=self.started_at, last_seen_at=self.last_seen_at)
+
+    @property
+    def duration_minutes(self) -> int:
+        """The stay's duration in the whole minutes every page and message shows."""
+        return duration_minutes(self.duration_s)
+
+
+def stay_duration_s(*, started_at: datetime, last_seen_at: datetime) -> int:
+    """The one definition of a stay's duration, in whole seconds: from the first to the
+    last sighting merged into it. What the cameras saw, never the wall clock: a car that
+    left after its last sighting is not counted as still there, and an ended stay ends
+    at its last sighting. Pages, messages, the evidence and the notice all read it; the
+    evidence package and a notice keep the value they were built with (a stay still
+    open keeps growing with each sighting)."""
+    return max(0, int((last_seen_at - started_at).total_seconds()))
+
+
+def duration_minutes(seconds: int) -> int:
+    """Whole minutes, rounded down: nothing states more than the cameras saw."""
+    return max(0, seconds) // 60
 
 
 class Owner(models.Model):

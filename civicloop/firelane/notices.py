@@ -188,7 +188,7 @@ def notice_approve(
             raise NoticeError(NoticeErrorCode.INVALID_STATE)
         local = timezone.localtime(now)
         serial = case_numbers_allocate(prefix="XFGZ", year=local.year)[0].rsplit("-", 1)[1]
-        minutes = max(1, stay.duration_s // 60)
+        minutes = stay.duration_minutes
         notice = Notice.objects.create(
             case=locked,
             stay=stay,

@@ -9,6 +9,7 @@ from civicloop.firelane import tracking
 
 PROCESS_TASK = "civicloop.firelane.tasks.sightings_process"
 SWEEP_TASK = "civicloop.firelane.tasks.firelane_sweep"
+RETENTION_TASK = "civicloop.firelane.tasks.firelane_retention"
 
 
 @shared_task(name=PROCESS_TASK, acks_late=True, ignore_result=True)
@@ -24,3 +25,9 @@ def firelane_sweep() -> int:
     from civicloop.firelane.notices import notices_decide_due
 
     return tracking.firelane_sweep() + notices_decide_due()
+
+
+@shared_task(name=RETENTION_TASK, acks_late=True, ignore_result=True)
+def firelane_retention() -> int:
+    """Delete the sightings, pictures and stays that led to no case, past their retention."""
+    return tracking.firelane_retention_sweep()

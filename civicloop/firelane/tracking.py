@@ -6,6 +6,7 @@ can be trusted or needs a human check, finds the lane the car is on, and merges 
 sighting into a stay. Thresholds are checked on every merge and again by the periodic
 `firelane_sweep`, which also ends stays whose car has gone and marks silent cameras
 offline: a lost hint delays work, it never loses it (DESIGN principle 1).
+`firelane_retention_sweep` deletes what led to no case once its retention period is over.
 
 Concurrency: a stay is only created or extended with its lane row locked, so two
 workers merging sightings of the same car cannot open two stays.
@@ -17,10 +18,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from civicloop.core.attachments.models import Attachment
 from civicloop.firelane.enforcement import (
     camera_offline_notify,
     stay_moved_close,
@@ -388,4 +392,112 @@ def payments_reconcile_stale(*, now: datetime) -> int:
                 done += 1
         except Exception:
             logger.warning("Could not reconcile payment %s", payment.out_trade_no, exc_info=True)
+    return done
+
+
+# --------------------------------------------------------------------------- retention
+
+RETENTION_BATCH = 500
+RETENTION_BATCHES_PER_RUN = 20
+
+
+def sighting_retention() -> timedelta:
+    """How long a sighting that led to no case, its pictures and its stay are kept
+    (FIRELANE_SIGHTING_RETENTION_DAYS)."""
+    return timedelta(days=int(getattr(settings, "FIRELANE_SIGHTING_RETENTION_DAYS", 30)))
+
+
+def _led_to_no_case(cutoff: datetime) -> Q:
+    """Sightings taken before `cutoff` that led to no case: in no stay (no plate, off
+    the lane, rejected, never checked) or in a stay that ended before `cutoff` without a
+    case. An open stay may still become a case, so its sightings wait until it ends."""
+    return Q(taken_at__lt=cutoff) & (
+        Q(stay__isnull=True) | Q(stay__case__isnull=True, stay__ended_at__lt=cutoff)
+    )
+
+
+def _pictures_in_use(names: set[str], *, besides: list[int]) -> set[str]:
+    """Those of `names` that a sighting other than `besides`, or an attachment (a case's
+    evidence), still refers to. Pictures are stored under content-addressed names, so one
+    file may serve several sightings (a camera resending the same frame)."""
+    if not names:
+        return set()
+    others = Sighting.objects.exclude(pk__in=besides)
+    used = set(others.filter(scene__in=names).values_list("scene", flat=True))
+    used |= set(others.filter(crop__in=names).values_list("crop", flat=True))
+    used |= set(Attachment.objects.filter(file__in=names).values_list("file", flat=True))
+    return used
+
+
+def sightings_delete_expired(*, now: datetime | None = None, batch: int = RETENTION_BATCH) -> int:
+    """Delete up to `batch` sightings that led to no case and were taken longer ago than
+    the retention period, and their pictures; returns how many sightings were deleted.
+
+    Never touches a sighting of a stay that became a case: a case's evidence is kept as
+    long as the case. A picture another sighting or an attachment still refers to is
+    kept. The pictures go before the rows, in the rows' transaction: a crash in between
+    leaves rows whose pictures are gone and the next run deletes them (deleting a
+    missing file is a no-op), never a picture that no row names. A picture that cannot
+    be deleted keeps its rows for the next run. Safe to repeat, and to run twice at once
+    (rows locked by the other run are skipped)."""
+    cutoff = (now or timezone.now()) - sighting_retention()
+    with transaction.atomic():
+        rows = list(
+            Sighting.objects.select_for_update(of=("self",), skip_locked=True)
+            .filter(_led_to_no_case(cutoff))
+            .order_by("taken_at", "pk")
+            .values_list("pk", "scene", "crop")[:batch]
+        )
+        if not rows:
+            return 0
+        ids = [pk for pk, _scene, _crop in rows]
+        names = {name for _pk, scene, crop in rows for name in (scene, crop) if name}
+        failed: set[str] = set()
+        for name in sorted(names - _pictures_in_use(names, besides=ids)):
+            try:
+                default_storage.delete(name)
+            except Exception:
+                logger.warning("Could not delete sighting picture %s", name, exc_info=True)
+                failed.add(name)
+        keep = {pk for pk, scene, crop in rows if scene in failed or crop in failed}
+        deleted, _ = (
+            Sighting.objects.filter(pk__in=[pk for pk in ids if pk not in keep])
+            .filter(_led_to_no_case(cutoff))
+            .delete()
+        )
+    return deleted
+
+
+def stays_delete_expired(*, now: datetime | None = None, batch: int = RETENTION_BATCH) -> int:
+    """Delete up to `batch` stays that ended longer ago than the retention period without
+    a case and whose sightings are gone (`sightings_delete_expired` first): the plate,
+    place and times they summarise are the sightings' data. Returns how many."""
+    cutoff = (now or timezone.now()) - sighting_retention()
+    expired = Stay.objects.filter(case__isnull=True, ended_at__lt=cutoff).filter(
+        ~Exists(Sighting.objects.filter(stay_id=OuterRef("pk")))
+    )
+    ids = list(expired.order_by("ended_at", "pk").values_list("pk", flat=True)[:batch])
+    if not ids:
+        return 0
+    deleted, _ = expired.filter(pk__in=ids).delete()
+    return deleted
+
+
+def firelane_retention_sweep(
+    *,
+    now: datetime | None = None,
+    batch: int = RETENTION_BATCH,
+    batches: int = RETENTION_BATCHES_PER_RUN,
+) -> int:
+    """Delete, a batch at a time and at most `batches` batches of each, the sightings,
+    pictures and stays that led to no case once their retention period is over; returns
+    how many rows were deleted. What is left over waits for the next run."""
+    now = now or timezone.now()
+    done = 0
+    for kind in (sightings_delete_expired, stays_delete_expired):
+        for _round in range(batches):
+            n = kind(now=now, batch=batch)
+            done += n
+            if n < batch:
+                break
     return done

@@ -39,6 +39,7 @@ from civicloop.firelane.notices import (
 )
 from civicloop.firelane.payments.provider import fen_to_yuan, yuan_to_fen
 from civicloop.firelane.plates import plate_normalize
+from civicloop.firelane.selectors import stays_awaiting_review
 from civicloop.firelane.tracking import sighting_confirm, sighting_reject
 from civicloop.firelane.workflow import REVIEW, STATEMENT, TO_POST
 
@@ -77,7 +78,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
                 "plate": mask_plate(stay.plate),
                 "site": stay.site.name,
                 "lane": stay.lane.name,
-                "minutes": max(1, stay.duration_s // 60),
+                "minutes": stay.duration_minutes,
             }
         )
     checks = (
@@ -90,6 +91,8 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         "firelane/review_queue.html",
         {
             "review": groups[REVIEW],
+            # The badge counts what the dashboard's 待审核 counts, rows past the limit too.
+            "review_count": stays_awaiting_review(sites=sites).count(),
             "to_post": groups[TO_POST],
             "statements": groups[STATEMENT],
             "checks": checks,
@@ -135,7 +138,8 @@ def review_detail(request: HttpRequest, number: str) -> HttpResponse:
                 for x, y in evidence.get("lane", {}).get("polygon", [])
             ),
             "owner_found": bool(owner and owner.found),
-            "duration_minutes": int(evidence.get("duration_s", stay.duration_s)) // 60,
+            # The stay's duration, as the dashboard and the notice show it.
+            "duration_minutes": stay.duration_minutes,
             "notice": notice,
             "notice_amount_yuan": fen_to_yuan(notice.amount_fen) if notice else "",
             "fine_default_yuan": fine_default_fen() // 100,

@@ -67,7 +67,7 @@ def _at(day: date, hh: int, mm: int = 0) -> datetime:
 _case_seq = 0
 
 
-def _case(site: Site) -> Case:
+def _case(site: Site, state: str = "notice_issued") -> Case:
     global _case_seq
     _case_seq += 1
     return Case.objects.create(
@@ -76,7 +76,7 @@ def _case(site: Site) -> Case:
         workflow="firelane",
         title="占用消防车通道",
         body="test",
-        state="notice_issued",
+        state=state,
         area=site.area,
         area_path=site.area.path,
     )
@@ -173,6 +173,7 @@ def world(demo_city) -> World:
         warned_at=now - timedelta(minutes=35),
         eligible_at=now - timedelta(minutes=10),
         last_seen_at=now - timedelta(seconds=30),
+        case=_case(site_a, state="review"),
     )
     _stay(site_b, lane_b, "浙JD12345", now - timedelta(minutes=8), last_seen_at=now)
     _stay(site_a, lane_a, "浙J11911", now - timedelta(minutes=20), exempt_reason="消防车")
@@ -278,11 +279,12 @@ def test_cars_on_lanes_now_are_open_not_exempt_and_masked(world: World) -> None:
 
     assert (live.count, live.awaiting_review) == (2, 1)
     first, second = live.rows
+    # From the first to the last sighting (39 min 30 s), not to the clock: whole minutes.
     assert (first.plate, first.site, first.lane, first.minutes) == (
         "浙J·1***5",
         "东湖花园",
         "1号楼消防通道",
-        40,
+        39,
     )
     assert first.warned and first.awaiting_review
     assert (second.plate, second.minutes, second.warned, second.awaiting_review) == (
@@ -293,9 +295,9 @@ def test_cars_on_lanes_now_are_open_not_exempt_and_masked(world: World) -> None:
     )
 
 
-def test_a_stay_with_a_notice_is_no_longer_awaiting_review(world: World) -> None:
+def test_a_stay_whose_case_left_review_is_no_longer_awaiting_review(world: World) -> None:
     stay = Stay.objects.get(plate="浙J12345", ended_at__isnull=True)
-    _notice(stay, world.now - timedelta(minutes=1), world.officer)
+    Case.objects.filter(pk=stay.case_id).update(state="noticed")
 
     live = stays_on_lanes_now(sites=_all(world), now=world.now)
 
