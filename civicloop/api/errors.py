@@ -19,6 +19,7 @@ class ApiErrorCode(StrEnum):
     INVALID_LOCATION = "invalid_location"
     MISSING_LOCATION = "missing_location"
     UNROUTABLE = "unroutable"
+    OUT_OF_AREA = "out_of_area"  # a point outside the city (GPS 0,0, another city)
     INVALID_PHONE = "invalid_phone"
     INVALID_EMAIL = "invalid_email"
     INVALID_MEDIA_URL = "invalid_media_url"
@@ -39,6 +40,7 @@ MESSAGES = {
     ApiErrorCode.INVALID_LOCATION: _("经纬度格式不正确。"),
     ApiErrorCode.MISSING_LOCATION: _("请提供位置：经纬度、地址或区域编码。"),
     ApiErrorCode.UNROUTABLE: _("无法根据所给位置确定所在区域，请补充详细地址。"),
+    ApiErrorCode.OUT_OF_AREA: _("所给位置不在本市范围内，请核对定位或改填详细地址。"),
     ApiErrorCode.INVALID_PHONE: _("联系电话须为11位中国大陆手机号码。"),
     ApiErrorCode.INVALID_EMAIL: _("电子邮箱格式不正确。"),
     ApiErrorCode.INVALID_MEDIA_URL: _("图片地址须为 http(s) 网址。"),

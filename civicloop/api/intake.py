@@ -75,9 +75,10 @@ def any_channel(code: str) -> registry.Channel:
 
 
 def coordinate_parse(value: Any, *, field: str, limit: float) -> Decimal:
-    """A latitude or longitude within ±limit, rounded to the stored six decimals."""
+    """A latitude or longitude within ±limit, rounded to the stored six decimals. A JSON
+    true/false is refused, not read as 1/0."""
     try:
-        number = float(value)
+        number = math.nan if isinstance(value, bool) else float(value)
     except (TypeError, ValueError):
         number = math.nan
     if not math.isfinite(number) or abs(number) > limit:
@@ -88,9 +89,10 @@ def coordinate_parse(value: Any, *, field: str, limit: float) -> Decimal:
 def location_resolve(
     *, lat: Any = None, lng: Any = None, address: str = "", area_code: str = ""
 ) -> Location:
-    """The area of a submission: by lat/long (the nearest area), else by the address
-    text (the most specific area named in it), else by an area code. At least one of
-    the three is required."""
+    """The area of a submission: by an area code, else by lat/long (the nearest town,
+    `area_nearest`), else by the address text (the most specific area named in it). At
+    least one of the three is required; coordinates outside the city are refused
+    (OUT_OF_AREA) whatever else was given, so they are never stored on a case."""
     address = plain_text(address)[:ADDRESS_MAX_CHARS]
     area_code = plain_text(area_code)
     has_lat, has_lng = lat not in (None, ""), lng not in (None, "")
@@ -109,8 +111,11 @@ def location_resolve(
         area = Area.objects.filter(code=area_code).first()
         if area is None:
             raise ApiError(ApiErrorCode.INVALID_LOCATION, _("区域编码不存在。"), field="address_id")
-    if area is None and dec_lat is not None and dec_lng is not None:
-        area = area_nearest(lat=float(dec_lat), lng=float(dec_lng))
+    if dec_lat is not None and dec_lng is not None:
+        nearest = area_nearest(lat=float(dec_lat), lng=float(dec_lng))
+        if nearest is None:
+            raise ApiError(ApiErrorCode.OUT_OF_AREA, field="lat")
+        area = area or nearest
     if area is None and address:
         area = area_from_address(address=address)
     if area is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ninja import Field, Schema
+from pydantic import field_validator
 
 # Shared with the modules' routers, so it lives in core.
 from civicloop.core.api_schemas import ErrorOut as ErrorOut
@@ -117,6 +118,14 @@ class CaseIn(Schema):
     contact_name: str = Field("", max_length=50)
     contact_phone: str = Field("", max_length=20)
     submission_key: str = Field("", max_length=64)
+
+    @field_validator("lat", "lng", mode="before")
+    @classmethod
+    def coordinate_not_boolean(cls, value: object) -> object:
+        """`"lng": false` is a client's bug, not the longitude 0."""
+        if isinstance(value, bool):
+            raise ValueError("a coordinate is a number, not true/false")
+        return value
 
 
 class CaseCreatedOut(Schema):

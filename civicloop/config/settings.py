@@ -28,6 +28,9 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # The public address used in links sent by SMS and printed on QR posters.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# A reported point farther than this from every town's centroid is refused as outside
+# the city (core.areas.services.area_nearest), not routed to a border town.
+AREA_ROUTING_MAX_KM = env.float("AREA_ROUTING_MAX_KM", default=12.0)
 
 VAR_DIR = Path(env.str("CIVICLOOP_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -128,6 +131,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "civicloop.core.accounts.login_limits.AccountLimitBackend",
+    # Never asked for a password (the backend above answers every existing account);
+    # kept for the sessions it signs in: citizens by SMS code (web.citizen).
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "web:login"
@@ -137,7 +143,18 @@ LOGOUT_REDIRECT_URL = "web:login"
 # Login throttling (django-axes): lock a username+IP after repeated failures.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.25  # hours
+# Only username+IP: axes has one limit for every parameter, and a lock on the username
+# alone at 5 failures would let anyone lock any account. The per-account limit across
+# addresses is our own (core.accounts.login_limits, the AccountLimitBackend below): it
+# slows down after ACCOUNT_LOGIN_SLOW_AFTER failures in a row and locks the account
+# after ACCOUNT_LOGIN_LOCK_AFTER (an admin or the person's unit leader unlocks it).
+# The trade-off: whoever knows a username can lock it, but only for browsers that never
+# signed in to it (the owner's own browser keeps working), and only after many hours of
+# paced tries (the waits double up to ACCOUNT_LOGIN_MAX_WAIT seconds).
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+ACCOUNT_LOGIN_SLOW_AFTER = env.int("ACCOUNT_LOGIN_SLOW_AFTER", default=10)
+ACCOUNT_LOGIN_LOCK_AFTER = env.int("ACCOUNT_LOGIN_LOCK_AFTER", default=30)
+ACCOUNT_LOGIN_MAX_WAIT = env.int("ACCOUNT_LOGIN_MAX_WAIT", default=3600)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 # The lockout counts the real client behind the trusted proxies, as every rate limit does.

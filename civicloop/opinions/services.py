@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -26,6 +25,8 @@ from civicloop.core.accounts.errors import AccountError
 from civicloop.core.accounts.models import User
 from civicloop.core.accounts.services import (
     check_mainland_mobile,
+    sms_code_bind,
+    sms_code_consume,
     sms_code_send,
     sms_code_verify,
 )
@@ -66,9 +67,6 @@ PHOTOS_MAX = 9
 # limiter, `core.ratelimit`); both can be tuned per deployment in settings.
 SUBMISSIONS_PER_PHONE_PER_HOUR = 5
 SUBMISSIONS_PER_IP_PER_HOUR = 20
-# How long a verified SMS code stays good for the same rendered form: a form refused for
-# a bad photo can be sent again without a new code, never for a second case.
-VERIFIED_FORM_TTL = 30 * 60
 # The actions a deputy or station clerk takes from the inbox.
 INBOX_ACTIONS = ("accept", "answer", "dispatch", "merge", "reject", "rate", "rework", "transfer")
 # The deputy's 回访 of a closed opinion the citizen rated 不满意: a timeline entry, not a
@@ -188,8 +186,15 @@ def _check_submission(sub: OpinionSubmission) -> tuple[str, str]:
     return phone, body
 
 
-def _verified_key(submission_key: str) -> str:
-    return f"civicloop:opinions:verified:{submission_key}"
+def _same_submission(sub: OpinionSubmission, *, digest: str, refused: AccountError) -> Case:
+    """The case a concurrent tap of the same form stored, when this tap's SMS code was
+    refused because that tap used it up; else the refusal of the code."""
+    stored = Case.objects.filter(submission_key=sub.submission_key).first()
+    if stored is not None and stored.contact_phone_digest == digest:
+        return stored
+    if not sub.code.strip():
+        raise OpinionError(OpinionErrorCode.SMS_CODE, field="code")
+    raise OpinionError(OpinionErrorCode.SMS_CODE, refused.message, field="code") from None
 
 
 def _files_store(uploads: Sequence[UploadedFile], *, kind: str, field: str) -> list[Attachment]:
@@ -216,7 +221,10 @@ def opinion_submit(*, submission: OpinionSubmission, now: datetime | None = None
       reaches the station;
     - the citizen's consent to publish is kept in `Case.data["publish_consent"]`
       (true or false), which the public views read (core.registry.Publication);
-    - the same `submission_key` (a second tap, a retry) returns the first case."""
+    - the SMS code is used up in that same transaction: after a crash or a refused file
+      it is still good for this form (sent again without a new code within 30 minutes);
+    - the same `submission_key` (a second tap, a retry, even one racing the first)
+      returns the first case."""
     sub = submission
     phone, body = _check_submission(sub)
     digest = lookup_digest(phone)
@@ -226,16 +234,17 @@ def opinion_submit(*, submission: OpinionSubmission, now: datetime | None = None
             raise OpinionError(OpinionErrorCode.FORM_EXPIRED)
         return existing
     counted = _check_submission_limits(phone_digest=digest, ip=sub.ip)
-    if cache.get(_verified_key(sub.submission_key)) != digest:
-        if not sub.code.strip():
-            rate_limits_release(counted)
-            raise OpinionError(OpinionErrorCode.SMS_CODE, field="code")
+    # A typed code is checked and bound to this form; without one, a code this form
+    # already proved (its photo was refused) is used. Either way the code is used up
+    # only in the transaction that stores the case, so a crash before it loses nothing.
+    if sub.code.strip():
         try:
-            sms_code_verify(phone=phone, code=sub.code, purpose=SUBMIT_PURPOSE)
+            sms_code_bind(
+                phone=phone, code=sub.code, purpose=SUBMIT_PURPOSE, bind=sub.submission_key
+            )
         except AccountError as refused:
             rate_limits_release(counted)
-            raise OpinionError(OpinionErrorCode.SMS_CODE, refused.message, field="code") from None
-        cache.set(_verified_key(sub.submission_key), digest, timeout=VERIFIED_FORM_TTL)
+            return _same_submission(sub, digest=digest, refused=refused)
 
     unit, deputy_user = code_receiver(sub.slug)
     data: dict[str, Any] = {"code": sub.slug, registry.PUBLISH_CONSENT: sub.publish_consent}
@@ -245,6 +254,7 @@ def opinion_submit(*, submission: OpinionSubmission, now: datetime | None = None
         data["deputy_name"] = deputy.name
     try:
         with transaction.atomic():
+            sms_code_consume(phone=phone, purpose=SUBMIT_PURPOSE, bind=sub.submission_key)
             photos = _files_store(sub.photos, kind="photo", field="photos")
             voice = _files_store(sub.voice, kind="voice", field="voice")
             case = case_submit(
@@ -269,6 +279,9 @@ def opinion_submit(*, submission: OpinionSubmission, now: datetime | None = None
                 ),
                 now=now,
             )
+    except AccountError as refused:
+        rate_limits_release(counted)
+        return _same_submission(sub, digest=digest, refused=refused)
     except CaseError as error:
         rate_limits_release(counted)
         raise OpinionError(OpinionErrorCode.CASE, error.message, field=error.field) from None

@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from civicloop.core import registry
@@ -138,3 +139,17 @@ class CaseActionForm(forms.Form):
     def mark_error(self, field: str, message: str) -> None:
         """Attach a refusal from the service to its field (or to the form)."""
         self.add_error(field if field in self.fields else None, message)
+
+
+class StaffLoginForm(AuthenticationForm):
+    """Django's sign-in form, saying why when the account's own limit refused the try
+    (`accounts.login_limits`: wait, or locked until unlocked) instead of "wrong password"."""
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            refused = getattr(self.request, "account_login_refusal", None)
+            if refused is not None:
+                raise forms.ValidationError(refused.message, code=str(refused.code)) from None
+            raise

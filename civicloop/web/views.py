@@ -15,6 +15,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView, LogoutView
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -25,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from civicloop.core import registry
+from civicloop.core.accounts.login_limits import login_device_remember
 from civicloop.core.accounts.models import User
 from civicloop.core.attachments.errors import AttachmentError
 from civicloop.core.attachments.models import Attachment
@@ -42,7 +44,12 @@ from civicloop.core.cases.selectors import CaseFilters, case_list, case_timeline
 from civicloop.core.cases.services import actions_available, transition
 from civicloop.core.cases.workflow import Action, Requires
 from civicloop.core.units.models import Unit
-from civicloop.web.forms import CaseActionForm, CaseFilterForm, unit_choices_grouped
+from civicloop.web.forms import (
+    CaseActionForm,
+    CaseFilterForm,
+    StaffLoginForm,
+    unit_choices_grouped,
+)
 
 CASES_PER_PAGE = 25
 
@@ -69,6 +76,14 @@ def staff_required(view: _View) -> _View:
 class CivicLoginView(LoginView):
     template_name = "web/login.html"
     redirect_authenticated_user = True
+    authentication_form = StaffLoginForm
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        """Signed in: this browser is known to the account from now on, so a stranger's
+        failures elsewhere never lock its owner out of it (`accounts.login_limits`)."""
+        response = super().form_valid(form)
+        login_device_remember(request=self.request, response=response, user=form.get_user())
+        return response
 
 
 class CivicLogoutView(LogoutView):

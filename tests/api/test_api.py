@@ -320,6 +320,13 @@ def test_create_case_needs_api_key(client: Client, demo_city: None) -> None:
         ({"channel": "nosuch", "body": "x", "address": "泽国镇"}, "unknown_channel"),
         ({"channel": "opinion", "body": "x", "lat": 28.5}, "invalid_location"),
         ({"channel": "opinion", "body": "x", "lat": 128.5, "lng": 1}, "invalid"),
+        ({"channel": "opinion", "body": "x", "lat": 28.37, "lng": False}, "invalid"),
+        ({"channel": "opinion", "body": "x", "lat": 0, "lng": 0}, "out_of_area"),
+        ({"channel": "opinion", "body": "x", "lat": -33.8688, "lng": 151.2093}, "out_of_area"),
+        (
+            {"channel": "opinion", "body": "x", "lat": 0, "lng": 0, "address": "泽国镇"},
+            "out_of_area",
+        ),
         ({"channel": "opinion", "body": "", "address": "泽国镇"}, "invalid"),
         ({"channel": "opinion", "body": "x", "area_code": "000"}, "invalid_location"),
         (

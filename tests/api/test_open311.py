@@ -262,6 +262,19 @@ def test_post_bad_location_is_400(
     assert error_of(response)["description"]
 
 
+@pytest.mark.parametrize(("lat", "lng"), [("0", "0"), ("-33.8688", "151.2093")])
+def test_post_outside_the_city_is_400_not_a_border_town(
+    client: Client, demo_city: None, api_key: str, lat: str, lng: str
+) -> None:
+    """Given a phone whose GPS answered 0,0 or a point in Sydney, when it is posted,
+    then it is refused saying the place is outside the city, and nothing is stored."""
+    before = Case.objects.count()
+    response = client.post("/open311/v2/requests.json", valid_fields(api_key, lat=lat, long=lng))
+    assert response.status_code == 400, response.content
+    assert "不在本市范围内" in error_of(response)["description"]
+    assert Case.objects.count() == before
+
+
 def test_post_without_any_location_is_400(client: Client, demo_city: None, api_key: str) -> None:
     fields = valid_fields(api_key, lat=None, long=None)
     response = client.post("/open311/v2/requests.json", fields)

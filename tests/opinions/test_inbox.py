@@ -37,23 +37,21 @@ def user(name: str) -> User:
 
 @pytest.fixture
 def make_opinion(deputy_code: Code) -> Any:  # noqa: F811 - fixture from test_submit
-    from django.core.cache import cache
-
-    from civicloop.core.accounts.crypto import lookup_digest
-    from civicloop.opinions.services import _verified_key
+    from civicloop.core.accounts.services import sms_code_issue
+    from civicloop.opinions.services import SUBMIT_PURPOSE
 
     counter = iter(range(1000))
 
     def _make(*, category: str = "road", anonymous: bool = False, body: str = "") -> Case:
         n = next(counter)
-        # As if the citizen had typed the right SMS code into this very form.
-        cache.set(_verified_key(f"inbox-{n}"), lookup_digest(f"1391111{n:04d}"))
+        # The citizen types the code the phone was sent.
+        _phone, code = sms_code_issue(phone=f"1391111{n:04d}", ip=None, purpose=SUBMIT_PURPOSE)
         return opinion_submit(
             submission=OpinionSubmission(
                 slug=deputy_code.slug,
                 body=body or f"牧屿村村口路口缺少红绿灯，第{n}件。",
                 phone=f"1391111{n:04d}",
-                code="123456",
+                code=code,
                 submission_key=f"inbox-{n}",
                 category=category,
                 contact_name="陈群众",

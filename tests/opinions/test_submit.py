@@ -117,6 +117,14 @@ def form_data(**overrides: Any) -> dict[str, Any]:
     return data
 
 
+def codes_always_right(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any SMS code is taken as right (for tests about something else)."""
+    import civicloop.opinions.services as services
+
+    monkeypatch.setattr(services, "sms_code_bind", lambda **kw: kw["phone"])
+    monkeypatch.setattr(services, "sms_code_consume", lambda **kw: None)
+
+
 def submit(client: Client, slug: str, **overrides: Any) -> Any:
     return client.post(f"/q/{slug}/submit/", form_data(**overrides))
 
@@ -354,9 +362,7 @@ def test_a_second_tap_makes_no_second_case(client: Client, station_code: Code) -
 def test_a_submission_key_cannot_be_reused_by_another_phone(
     monkeypatch: pytest.MonkeyPatch, station_code: Code
 ) -> None:
-    import civicloop.opinions.services as services
-
-    monkeypatch.setattr(services, "sms_code_verify", lambda **kw: kw["phone"])
+    codes_always_right(monkeypatch)
     base = OpinionSubmission(
         slug=station_code.slug, body="路灯不亮", phone=PHONE, code="123456", submission_key="x" * 32
     )
@@ -372,10 +378,8 @@ def test_a_submission_key_cannot_be_reused_by_another_phone(
 def test_per_phone_rate_limit_answers_429(
     settings: Any, monkeypatch: pytest.MonkeyPatch, client: Client, station_code: Code
 ) -> None:
-    import civicloop.opinions.services as services
-
     settings.OPINION_SUBMISSIONS_PER_PHONE_PER_HOUR = 2
-    monkeypatch.setattr(services, "sms_code_verify", lambda **kw: kw["phone"])
+    codes_always_right(monkeypatch)
     for i in range(2):
         assert (
             submit(client, station_code.slug, code="123456", submission_key=f"key{i}").status_code
@@ -397,10 +401,8 @@ def test_per_phone_rate_limit_answers_429(
 def test_per_ip_rate_limit_answers_429(
     settings: Any, monkeypatch: pytest.MonkeyPatch, client: Client, station_code: Code
 ) -> None:
-    import civicloop.opinions.services as services
-
     settings.OPINION_SUBMISSIONS_PER_IP_PER_HOUR = 3
-    monkeypatch.setattr(services, "sms_code_verify", lambda **kw: kw["phone"])
+    codes_always_right(monkeypatch)
     for i in range(3):
         ok = submit(
             client, station_code.slug, code="1", phone=f"1390000010{i}", submission_key=f"ip{i}"
@@ -432,3 +434,58 @@ def test_anonymous_flag_is_stored(client: Client, station_code: Code) -> None:
     assert submit(client, station_code.slug, code=code, anonymous="on").status_code == 302
     assert opinions().get().anonymous is True
     assert User.objects.filter(is_citizen=True).count() == 0  # no account is needed
+
+
+# --------------------------------------------------------------------------- crash safety
+
+
+def test_a_crash_before_the_case_commits_leaves_the_code_good(
+    monkeypatch: pytest.MonkeyPatch, client: Client, station_code: Code
+) -> None:
+    """Given a right code, when the server fails before the case commits, then the code
+    is not used up: the citizen sends the same form with the same code and it is stored."""
+    import civicloop.opinions.services as services
+
+    code = request_code(client, station_code.slug)
+    real_case_submit = services.case_submit
+
+    def crash(**_kwargs: Any) -> Case:
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(services, "case_submit", crash)
+    client.raise_request_exception = False
+    assert submit(client, station_code.slug, code=code).status_code == 500
+    assert not opinions().exists()
+
+    monkeypatch.setattr(services, "case_submit", real_case_submit)
+    again = submit(client, station_code.slug, code=code)
+    assert again.status_code == 302
+    assert opinions().count() == 1
+
+
+def test_a_tap_racing_the_first_gets_the_first_case_not_a_code_error(
+    monkeypatch: pytest.MonkeyPatch, station_code: Code
+) -> None:
+    """Given two taps of one form, when the first stores the case (using the code) while
+    the second is past its check for an earlier case, then the second returns the first
+    case instead of refusing the used code."""
+    import civicloop.opinions.services as services
+
+    from civicloop.core.accounts.services import sms_code_issue
+
+    phone, code = sms_code_issue(phone=PHONE, ip=None, purpose=services.SUBMIT_PURPOSE)
+    tap = OpinionSubmission(
+        slug=station_code.slug, body="路灯不亮", phone=phone, code=code, submission_key="r" * 32
+    )
+    real_bind = services.sms_code_bind
+
+    def first_tap_lands_meanwhile(**kwargs: Any) -> str:
+        monkeypatch.setattr(services, "sms_code_bind", real_bind)
+        first.append(opinion_submit(submission=tap))
+        return real_bind(**kwargs)
+
+    first: list[Case] = []
+    monkeypatch.setattr(services, "sms_code_bind", first_tap_lands_meanwhile)
+    second = opinion_submit(submission=tap)
+    assert second.pk == first[0].pk
+    assert opinions().count() == 1

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from civicloop.core.accounts.errors import AccountError, AccountErrorCode
 from civicloop.core.accounts.models import User
+from civicloop.core.accounts.services import account_login_attempt, account_login_unlock
 from civicloop.core.demo import DEMO_PASSWORD
 from civicloop.core.units.models import Unit
 from civicloop.core.units.selectors import user_standing
@@ -109,3 +116,91 @@ def test_the_lockout_counts_the_client_behind_a_trusted_proxy(demo, client, sett
         **proxy,
     )
     assert other.status_code == 302
+
+
+# --------------------------------------------------------------------------- per-account limit
+
+
+def _try(client: Any, address: str, password: str = "wrong-password") -> Any:
+    return client.post(
+        reverse("web:login"),
+        {"username": "handler_zeguo", "password": password},
+        REMOTE_ADDR=address,
+    )
+
+
+def _time_passes(hours: float = 2) -> None:
+    """As if the waits were over: the last failure lies hours back."""
+    User.objects.filter(username="handler_zeguo").update(
+        login_failed_at=timezone.now() - timedelta(hours=hours)
+    )
+
+
+def test_guessing_from_many_addresses_slows_then_locks_the_account(demo, client, settings):
+    """Given an account, when wrong passwords come from a new address each time (so the
+    per-address lockout never trips), then after ACCOUNT_LOGIN_SLOW_AFTER failures the
+    next try must wait, even with the right password; after ACCOUNT_LOGIN_LOCK_AFTER the
+    account is locked whatever the time; an admin unlocks it."""
+    settings.ACCOUNT_LOGIN_SLOW_AFTER = 3
+    settings.ACCOUNT_LOGIN_LOCK_AFTER = 5
+    for n in range(3):
+        assert _try(client, f"203.0.113.{n}").status_code == 200
+    waiting = _try(client, "203.0.113.50", DEMO_PASSWORD)
+    assert waiting.status_code == 200 and "_auth_user_id" not in client.session
+    assert "秒后再试" in waiting.content.decode()
+
+    _time_passes()
+    _try(client, "203.0.113.51")  # the 4th failure
+    _time_passes()
+    _try(client, "203.0.113.52")  # the 5th failure
+    _time_passes(hours=48)
+    locked = _try(client, "203.0.113.53", DEMO_PASSWORD)
+    assert "_auth_user_id" not in client.session
+    assert "已锁定" in locked.content.decode()
+    assert User.objects.get(username="handler_zeguo").login_locked_at is not None
+
+    account_login_unlock(
+        user=User.objects.get(username="handler_zeguo"), actor=User.objects.get(username="admin")
+    )
+    assert _try(client, "203.0.113.54", DEMO_PASSWORD).status_code == 302
+
+
+def test_a_browser_that_signed_in_before_is_not_locked_out_by_strangers(demo, client, settings):
+    """Given the owner signed in once from their browser, when strangers lock the account
+    from elsewhere, then the owner's browser still signs in and strangers stay locked."""
+    settings.ACCOUNT_LOGIN_SLOW_AFTER = 1
+    settings.ACCOUNT_LOGIN_LOCK_AFTER = 2
+    own = Client()
+    assert _try(own, "198.51.100.7", DEMO_PASSWORD).status_code == 302
+    own.post(reverse("web:logout"))
+    stranger = Client()
+    for n in range(3):
+        _try(stranger, f"203.0.113.{n}")
+        _time_passes()
+    assert User.objects.get(username="handler_zeguo").login_locked_at is not None
+
+    assert _try(own, "198.51.100.7", DEMO_PASSWORD).status_code == 302
+    assert "已锁定" in _try(stranger, "203.0.113.9", DEMO_PASSWORD).content.decode()
+
+
+def test_parallel_tries_cannot_share_one_opening(demo, settings):
+    """Given an account slowed down, when two tries arrive in the same opening, then only
+    the first is counted and let through to the password check."""
+    settings.ACCOUNT_LOGIN_SLOW_AFTER = 0
+    user = User.objects.get(username="handler_zeguo")
+    account_login_attempt(user=user)
+    with pytest.raises(AccountError) as refused:
+        account_login_attempt(user=user)
+    assert refused.value.code == AccountErrorCode.LOGIN_WAIT and refused.value.retry_after > 0
+
+
+def test_only_an_admin_or_the_persons_unit_leader_unlocks(demo):
+    locked = User.objects.get(username="handler_zeguo")
+    User.objects.filter(pk=locked.pk).update(login_locked_at=timezone.now(), login_failures=30)
+    for outsider in ("handler_housing", "supervision", "handler_zeguo"):
+        with pytest.raises(AccountError):
+            account_login_unlock(user=locked, actor=User.objects.get(username=outsider))
+    assert User.objects.get(pk=locked.pk).login_locked_at is not None
+    account_login_unlock(user=locked, actor=User.objects.get(username="leader_zeguo"))
+    unlocked = User.objects.get(pk=locked.pk)
+    assert unlocked.login_locked_at is None and unlocked.login_failures == 0

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm, UsernameField
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from civicloop.core.accounts.errors import AccountError
 from civicloop.core.accounts.models import ApiKey, PersonalDataAccess, SmsCode, User
+from civicloop.core.accounts.services import account_login_unlock
 from civicloop.core.units.models import Membership
 
 
@@ -47,8 +50,11 @@ class UserAdmin(DjangoUserAdmin):
         "is_staff",
         "is_active",
         "last_login",
+        "login_locked_at",
     ]
     list_filter = ["is_citizen", "is_staff", "is_superuser", "is_active"]
+    actions = ["unlock_sign_in"]
+    readonly_fields = ["login_failures", "login_failed_at", "login_locked_at"]
     # Encrypted fields cannot be searched in the database; search by username or ID.
     search_fields = ["username", "dingtalk_userid"]
     ordering = ["username"]
@@ -61,6 +67,7 @@ class UserAdmin(DjangoUserAdmin):
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
         (_("重要日期"), {"fields": ("last_login", "date_joined")}),
+        (_("登录限制"), {"fields": ("login_failures", "login_failed_at", "login_locked_at")}),
     )
     add_fieldsets = (
         (
@@ -79,6 +86,19 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description=_("手机号"))
     def masked_phone_number(self, obj: User) -> str:
         return obj.masked_phone
+
+    @admin.action(description=_("解除登录锁定"))
+    def unlock_sign_in(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        """Lift the per-account sign-in lock (`accounts.login_limits`) of the chosen people."""
+        unlocked = 0
+        for user in queryset:
+            try:
+                account_login_unlock(user=user, actor=request.user)  # type: ignore[arg-type]
+            except AccountError as refused:
+                self.message_user(request, refused.message, level=messages.ERROR)
+                return
+            unlocked += 1
+        self.message_user(request, _("已解除 %(count)d 个账号的登录锁定。") % {"count": unlocked})
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -27,6 +27,12 @@ class User(AbstractUser):
     phone_digest = models.CharField(max_length=64, blank=True, default="", db_index=True)
     is_citizen = models.BooleanField(_("群众账号"), default=False)
     dingtalk_userid = models.CharField(_("浙政钉用户ID"), max_length=64, blank=True, default="")
+    # Password sign-in failures counted per account across every address and browser
+    # not known to the account (`accounts.login_limits`): reset by a success from such a
+    # browser; `login_locked_at` is lifted only by an admin or the person's unit leader.
+    login_failures = models.PositiveIntegerField(_("连续登录失败次数"), default=0)
+    login_failed_at = models.DateTimeField(_("最近登录失败时间"), null=True, blank=True)
+    login_locked_at = models.DateTimeField(_("登录锁定时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("用户")
@@ -83,6 +89,12 @@ class SmsCode(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
+    # A right code typed into one form (its submission key) is bound to it, not yet used:
+    # it is used up in the transaction that stores what the form sent (`sms_code_consume`),
+    # so a crash before that commit leaves the code good, and the same form may be sent
+    # again (a photo refused) without a new code.
+    bound_to = models.CharField(max_length=64, blank=True, default="")
+    verified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("短信验证码")

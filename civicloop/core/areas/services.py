@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TextIO
 
+from django.conf import settings
 from django.db import transaction
 
 from civicloop.core.areas.errors import ImportFailed
-from civicloop.core.areas.models import LEVEL_OF_KIND, Area, AreaKind
+from civicloop.core.areas.models import LEVEL_OF_KIND, Area, AreaKind, AreaLevel
 
 AREA_COLUMNS = ("code", "name", "kind", "parent_code")
+# A point farther than this from every town's centroid is outside the city: the default
+# of settings.AREA_ROUTING_MAX_KM, generous for towns a few kilometres across. Centroids
+# cannot tell a point just across the city's border from one inside it; boundaries can.
+AREA_ROUTING_MAX_KM = 12.0
+EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
 
 
 @dataclass
@@ -134,18 +141,32 @@ def _repath_all() -> None:
         area.save()
 
 
-def area_nearest(*, lat: float, lng: float, max_level: int = 3) -> Area | None:
-    """The area whose centroid is nearest to the point, among areas down to max_level.
+def area_nearest(*, lat: float, lng: float) -> Area | None:
+    """The town-level area (镇/街道) whose centroid is nearest to the point, or None when
+    every town's centroid is farther than `settings.AREA_ROUTING_MAX_KM`: the point is
+    outside the city (a phone's GPS answering 0,0, another city), not in a border town.
 
-    Areas carry centroids, not boundaries, so this is an approximation good enough to
-    route a report to a town or village; a boundary import would replace it."""
+    Never the city itself: every point of the city lies in one of its towns, and the
+    city's centroid sits downtown, nearer than the centroid of the town it lies in.
+    Nor a village: areas carry centroids, not boundaries, and a village's centroid near
+    a town's edge would pull a point across it; the town dispatches further down.
+    A boundary import would replace this approximation."""
+    reach_km = float(getattr(settings, "AREA_ROUTING_MAX_KM", AREA_ROUTING_MAX_KM))
     best: tuple[float, Area] | None = None
-    for area in Area.objects.filter(level__lte=max_level, centroid_lat__isnull=False):
+    for area in Area.objects.filter(level=AreaLevel.TOWN, centroid_lat__isnull=False):
         assert area.centroid_lat is not None and area.centroid_lng is not None
-        d = (float(area.centroid_lat) - lat) ** 2 + (float(area.centroid_lng) - lng) ** 2
-        if best is None or d < best[0] or (d == best[0] and area.level > best[1].level):
-            best = (d, area)
+        km = _distance_km(lat, lng, float(area.centroid_lat), float(area.centroid_lng))
+        if km <= reach_km and (best is None or km < best[0]):
+            best = (km, area)
     return best[1] if best else None
+
+
+def _distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance (haversine), good to metres at a city's scale."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
 def area_from_address(*, address: str) -> Area | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -148,3 +149,22 @@ def test_locating_an_area_by_point_or_address() -> None:
     found = area_from_address(address="浙江省温岭市泽国镇牧屿村村口")
     assert found is not None and found.name == "牧屿村"
     assert area_from_address(address="北京市朝阳区") is None
+
+
+def test_a_downtown_point_routes_to_its_town_never_to_the_city() -> None:
+    """Given the city, whose centroid lies downtown, when a point in downtown 太平街道
+    nearer the city's centroid than the town's is located, then it is 太平街道."""
+    demo_city_build()
+    found = area_nearest(lat=28.371561, lng=121.381234)
+    assert found is not None and found.name == "太平街道"
+
+
+@pytest.mark.parametrize(("lat", "lng"), [(0.0, 0.0), (-33.8688, 151.2093), (30.25, 120.17)])
+def test_a_point_outside_the_city_has_no_nearest_area(
+    settings: Any, lat: float, lng: float
+) -> None:
+    """Given the city's towns, when a point is far from all of them (GPS 0,0, Sydney,
+    Hangzhou), then no area is found rather than a border town."""
+    demo_city_build()
+    settings.AREA_ROUTING_MAX_KM = 12
+    assert area_nearest(lat=lat, lng=lng) is None
