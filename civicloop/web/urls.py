@@ -1,12 +1,13 @@
 from django.urls import path
 
-from civicloop.web import citizen, views
+from civicloop.web import citizen, sign_in_locks, views
 
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.CivicLoginView.as_view(), name="login"),
     path("logout/", views.CivicLogoutView.as_view(), name="logout"),
+    path("sign-in-locks/", sign_in_locks.sign_in_locks, name="sign_in_locks"),
     path("workbench/", views.workbench, name="workbench"),
     path("cases/", views.case_list_view, name="case_list"),
     path("cases/<str:number>/", views.case_detail, name="case_detail"),

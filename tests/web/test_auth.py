@@ -204,3 +204,22 @@ def test_only_an_admin_or_the_persons_unit_leader_unlocks(demo):
     account_login_unlock(user=locked, actor=User.objects.get(username="leader_zeguo"))
     unlocked = User.objects.get(pk=locked.pk)
     assert unlocked.login_locked_at is None and unlocked.login_failures == 0
+
+
+def test_a_unit_leader_lifts_the_lock_on_the_sign_in_locks_page(demo, login_as):
+    """Given a locked handler, when the leader of the handler's unit opens the page and
+    unlocks, then the handler signs in again; a leader of another unit sees nobody and
+    cannot unlock."""
+    locked = User.objects.get(username="handler_zeguo")
+    User.objects.filter(pk=locked.pk).update(login_locked_at=timezone.now(), login_failures=30)
+    outsider = login_as("supervision")
+    assert locked.username not in outsider.get(reverse("web:sign_in_locks")).content.decode()
+    refused = outsider.post(reverse("web:sign_in_locks"), {"user": locked.pk})
+    assert refused.status_code == 403
+    assert User.objects.get(pk=locked.pk).login_locked_at is not None
+
+    leader = login_as("leader_zeguo")
+    assert locked.username in leader.get(reverse("web:sign_in_locks")).content.decode()
+    assert leader.post(reverse("web:sign_in_locks"), {"user": locked.pk}).status_code == 302
+    assert User.objects.get(pk=locked.pk).login_locked_at is None
+    assert _try(Client(), "203.0.113.60", DEMO_PASSWORD).status_code == 302
