@@ -122,22 +122,15 @@ def _fresh_cache() -> Iterator[None]:
     cache.clear()
 
 
-# How close to the end of the year tests start needing next year's calendar: a 市级
-# dispatch runs 15 working days, about three calendar weeks.
-NEXT_YEAR_NEEDED_FROM_DAYS_LEFT = 45
-
-
 @pytest.fixture(autouse=True)
 def _calendar_for_the_test(request: pytest.FixtureRequest) -> Iterator[None]:
     """Every database test sees the working calendar the product ships with.
 
     - Transactional tests flush every table, including the rows the calendar's data
       migration seeded; they are seeded again here, so no test depends on what ran before.
-    - Tests that run on today's date must not start failing in December because
-      chinese-calendar has not published next year yet: late in the year the test
-      database gets a stand-in for next year (weekends only, labelled as such). Never in
-      the product; not for tests of the calendar itself (tests/core/sla) nor for tests
-      marked `@pytest.mark.real_calendar`.
+    - A year chinese-calendar has not published yet (next year, late in the year) is
+      computed provisionally, as in the product (core.sla.working_days): tests that run
+      on today's date keep working in December without any stand-in.
     """
     names = set(request.fixturenames)
     if not (
@@ -155,25 +148,12 @@ def _calendar_for_the_test(request: pytest.FixtureRequest) -> Iterator[None]:
     else:
         request.getfixturevalue("db")
 
-    from datetime import date
-
     from civicloop.core.sla.calendar_source import seed_from_library
     from civicloop.core.sla.models import CalendarDay, CalendarYear
-    from civicloop.core.sla.services import calendar_year_publish
     from civicloop.core.sla.working_days import invalidate_local_cache
 
-    today = date.today()
     if not CalendarYear.objects.exists():
         seed_from_library(CalendarYear, CalendarDay)
-    stand_in = not (
-        (date(today.year, 12, 31) - today).days > NEXT_YEAR_NEEDED_FROM_DAYS_LEFT
-        or "core/sla" in str(request.node.path)
-        or request.node.get_closest_marker("real_calendar")
-    )
-    if stand_in and not CalendarYear.objects.filter(year=today.year + 1).exists():
-        calendar_year_publish(
-            year=today.year + 1, holidays=[], workdays=[], note="test stand-in: weekends only"
-        )
     invalidate_local_cache()
     yield
     # Whatever the test wrote is rolled back or flushed; so must this process's cached

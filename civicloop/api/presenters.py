@@ -46,6 +46,8 @@ def case_summary(case: Case, *, now: datetime | None = None) -> dict[str, Any]:
         "holder_unit": _unit(case.holder_unit),
         "owner_unit": _unit(case.owner_unit),
         "due_at": _local(case.due_at),
+        # Counted with a year whose holidays are not confirmed yet; recomputed once they are.
+        "due_provisional": case.due_provisional,
         "overdue": bool(case.due_at and case.due_at <= now and not terminal),
         "created_at": _local(case.created_at),
         "closed_at": _local(case.closed_at),

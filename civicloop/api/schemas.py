@@ -50,6 +50,9 @@ class CaseSummaryOut(Schema):
     holder_unit: UnitRefOut | None
     owner_unit: UnitRefOut | None
     due_at: datetime | None
+    due_provisional: bool = Field(
+        False, description="the deadline crosses a year whose holidays are not confirmed yet"
+    )
     overdue: bool
     created_at: datetime
     closed_at: datetime | None

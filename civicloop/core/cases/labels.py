@@ -18,6 +18,7 @@ CORE_EVENT_LABELS: dict[str, str | Promise] = {
     "remind": _("到期提醒"),
     "overdue": _("已超期"),
     "escalate": _("超期上报"),
+    "deadline_recomputed": _("办理时限重算"),
 }
 
 

@@ -89,6 +89,11 @@ class Case(models.Model):
         related_name="held_cases",
     )
     due_at = models.DateTimeField(_("办理时限"), null=True, blank=True)
+    due_provisional = models.BooleanField(
+        _("时限暂定"),
+        default=False,
+        help_text=_("时限按尚未确认的年度节假日安排暂算，确认后自动重算"),
+    )
     grade = models.CharField(
         _("分级"), max_length=16, choices=Grade.choices, blank=True, default=""
     )
@@ -157,6 +162,16 @@ class CaseStep(models.Model):
     remind_at = models.DateTimeField(null=True, blank=True)
     escalate_at = models.DateTimeField(
         null=True, blank=True, help_text="when an overdue step goes up to the supervising unit"
+    )
+    # What the deadline was counted with, so it can be counted again when the calendar
+    # of a year it crosses is confirmed: the limit ("15wd") and the moment it counts from
+    # (this step's start, or an earlier step's for a kept deadline). Blank for a deadline
+    # given as a date (an approved extension) or none.
+    sla = models.CharField(max_length=8, blank=True, default="")
+    sla_from = models.DateTimeField(null=True, blank=True)
+    due_provisional = models.BooleanField(
+        default=False,
+        help_text="its due, remind or escalate time crosses a year not confirmed yet",
     )
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_by = models.CharField(max_length=32, blank=True, default="")

@@ -49,7 +49,11 @@ from civicloop.core.sla.policy import SLA
 from civicloop.core.sla.policy import due_at as sla_due_at
 from civicloop.core.sla.policy import escalate_at as sla_escalate_at
 from civicloop.core.sla.policy import remind_at as sla_remind_at
-from civicloop.core.sla.working_days import CalendarYearUnknown, workdays_between
+from civicloop.core.sla.working_days import (
+    CalendarYearUnknown,
+    span_is_provisional,
+    workdays_between,
+)
 from civicloop.core.units.models import DEFAULT_OFFICE_HOURS, Unit
 from civicloop.core.units.selectors import Standing, unit_for_area, user_standing
 
@@ -67,6 +71,7 @@ _MUTABLE_FIELDS = [
     "holder_user",
     "assignee_unit",
     "due_at",
+    "due_provisional",
     "grade",
     "rating",
     "rating_comment",
@@ -93,6 +98,15 @@ def _sha(text: str) -> str:
 
 def _office_hours(unit: Unit | None) -> list[list[str]]:
     return unit.get_office_hours() if unit is not None else DEFAULT_OFFICE_HOURS
+
+
+# What a computed deadline was counted with: the limit and the moment it counts from.
+Basis = tuple[SLA, datetime]
+
+
+def _provisional(start: datetime, end: datetime | None) -> bool:
+    """A time counted from `start` to `end` crossed a year not confirmed yet."""
+    return end is not None and span_is_provisional(start, end)
 
 
 # --------------------------------------------------------------------------- numbering
@@ -203,9 +217,17 @@ class _Writer:
         return entry
 
     def open_step(
-        self, case: Case, *, state: str, unit: Unit | None, started_by: str, due: datetime | None
+        self,
+        case: Case,
+        *,
+        state: str,
+        unit: Unit | None,
+        started_by: str,
+        due: datetime | None,
+        basis: Basis | None = None,
     ) -> CaseStep:
         times = step_times(start=self.now, due=due, office_hours=_office_hours(unit))
+        counted_from = basis[1] if basis is not None else self.now
         case.step_seq += 1
         step = CaseStep(
             case=case,
@@ -217,6 +239,9 @@ class _Writer:
             due_at=times.due_at,
             remind_at=times.remind_at,
             escalate_at=times.escalate_at,
+            sla=basis[0].code if basis is not None else "",
+            sla_from=counted_from if basis is not None else None,
+            due_provisional=_provisional(min(counted_from, self.now), times.escalate_at),
         )
         self.new_steps.append(step)
         return step
@@ -233,7 +258,16 @@ class _Writer:
         bulk_update_rows(self.ended_steps, ["ended_at", "ended_by", "overdue"])
         bulk_update_rows(
             self.moved_steps,
-            ["due_at", "remind_at", "escalate_at", "reminded_at", "escalation_level"],
+            [
+                "due_at",
+                "remind_at",
+                "escalate_at",
+                "reminded_at",
+                "escalation_level",
+                "sla",
+                "sla_from",
+                "due_provisional",
+            ],
         )
         bulk_insert_rows(self.new_steps)
         bulk_insert_rows(self.entries)
@@ -331,9 +365,10 @@ def case_submit_many(*, drafts: Sequence[CaseDraft], now: datetime | None = None
 
 @contextmanager
 def _calendar_refusal() -> Iterator[None]:
-    """A deadline in a year the calendar table does not know stops the change (never a
-    guess): logged loudly for the administrators, and refused to the user as a CaseError
-    that says it is not their fault, instead of a server error."""
+    """A deadline in a year outside every calendar source (the table, or the provisional
+    years of core.sla.working_days: a year merely unconfirmed is computed and marked
+    provisional) stops the change: logged loudly for the administrators, and refused to
+    the user as a CaseError that says it is not their fault, instead of a server error."""
     try:
         yield
     except CalendarYearUnknown as exc:
@@ -414,13 +449,21 @@ def _case_from_draft(draft: CaseDraft, *, number: str, writer: _Writer) -> Case:
         holder_unit=owner,
         holder_user=draft.holder_user,
         due_at=due,
+        due_provisional=_provisional(writer.now, due),
         source=draft.source,
         data=dict(draft.data),
         submission_key=draft.submission_key or None,
         created_at=writer.now,
         updated_at=writer.now,
     )
-    writer.open_step(case, state=case.state, unit=owner, started_by="submit", due=due)
+    writer.open_step(
+        case,
+        state=case.state,
+        unit=owner,
+        started_by="submit",
+        due=due,
+        basis=(state.sla, writer.now) if state.sla else None,
+    )
     entry = writer.entry(
         case,
         action=OPENED_ENTRY,
@@ -724,6 +767,7 @@ def _apply(
     new_holder: Unit | None = writer.unit(case.holder_unit_id)
     due: datetime | None = None
     due_set = False
+    basis: Basis | None = None
     new_step = True
     entry_data: dict[str, Any] = dict(given.data)
     if act.counts_as:
@@ -732,9 +776,9 @@ def _apply(
         entry_data["idempotency_key"] = idempotency_key
 
     def dispatch_due(unit: Unit) -> datetime:
-        return sla_due_at(
-            start=now, sla=_dispatch_sla(template, case.grade), office_hours=_office_hours(unit)
-        )
+        nonlocal basis
+        basis = (_dispatch_sla(template, case.grade), now)
+        return sla_due_at(start=now, sla=basis[0], office_hours=_office_hours(unit))
 
     for effect in act.effects:
         if effect is Effect.ASSIGN_UNIT:
@@ -752,6 +796,8 @@ def _apply(
             case.assignee_unit = None
         elif effect is Effect.KEEP_DEADLINE:
             due, due_set = (step.due_at if step is not None else case.due_at), True
+            if step is not None and step.sla and step.sla_from is not None:
+                basis = (SLA.parse(step.sla), step.sla_from)
         elif effect is Effect.SET_RESULT:
             case.result = given.note
             entry_data["result_sha256"] = _sha(given.note)
@@ -803,7 +849,11 @@ def _apply(
                 )
                 step.reminded_at = None
                 step.escalation_level = 0
+                # A date the leader approved is kept as given, not counted again.
+                step.sla, step.sla_from = "", None
+                step.due_provisional = _provisional(now, times.escalate_at)
                 writer.moved_steps.append(step)
+            case.due_provisional = False
             new_step = False
         elif effect is Effect.DENY_EXTENSION:
             case.data.pop("pending_extension", None)
@@ -822,9 +872,8 @@ def _apply(
             due, due_set = None, True
         elif effect is Effect.RESUME:
             remaining = int(case.data.pop("deferred_remaining_workdays", 1))
-            due = sla_due_at(
-                start=now, sla=SLA(remaining, "workday"), office_hours=_office_hours(new_holder)
-            )
+            basis = (SLA(remaining, "workday"), now)
+            due = sla_due_at(start=now, sla=basis[0], office_hours=_office_hours(new_holder))
             due_set = True
         elif effect is Effect.MERGE:
             assert given.merge_into is not None
@@ -835,7 +884,7 @@ def _apply(
     if state.terminal:
         new_holder = None
         case.closed_at = now
-        due, due_set = None, True
+        due, due_set, basis = None, True, None
     elif state.holder is HolderKind.OWNER and not (
         {Effect.ASSIGN_UNIT, Effect.REWORK} & set(act.effects)
     ):
@@ -846,12 +895,16 @@ def _apply(
             if state.sla is not None
             else None
         )
+        basis = (state.sla, now) if state.sla is not None else None
     holder_changed = (new_holder.pk if new_holder else None) != prev_holder_id
     if new_step or target != from_state or holder_changed:
         writer.end_step(step, ended_by=act.code)
         if not state.terminal:
-            writer.open_step(case, state=target, unit=new_holder, started_by=act.code, due=due)
+            writer.open_step(
+                case, state=target, unit=new_holder, started_by=act.code, due=due, basis=basis
+            )
         case.due_at = due
+        case.due_provisional = basis is not None and _provisional(basis[1], due)
     case.state = target
     case.holder_unit = new_holder
     case.updated_at = now

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from civicloop.core.cases.deadlines import deadlines_recompute_if_confirmed
 from civicloop.core.cases.sweeps import sla_sweep as _sla_sweep
+from civicloop.core.sla.checks import calendar_warning_log
 
 
 @shared_task(name="civicloop.core.cases.tasks.sla_sweep", acks_late=True)
 def sla_sweep() -> dict[str, int]:
-    return _sla_sweep()
+    counts = _sla_sweep()
+    # From October, once a day: next year's holiday arrangement is not confirmed yet.
+    calendar_warning_log()
+    counts["deadlines_recomputed"] = deadlines_recompute_if_confirmed()
+    return counts

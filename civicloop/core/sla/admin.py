@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.forms.models import BaseInlineFormSet
@@ -13,7 +13,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from civicloop.core.sla.checks import calendar_warning
 from civicloop.core.sla.models import CalendarDay, CalendarYear
+from civicloop.core.sla.services import deadlines_recompute_on_commit
 from civicloop.core.sla.working_days import calendar_changed
 
 
@@ -86,6 +88,14 @@ class CalendarYearAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         # The row signals already invalidate; this also covers an edit with no row saved.
         calendar_changed()
+        if form.instance.is_published:
+            deadlines_recompute_on_commit()
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        warning = calendar_warning()
+        if warning and request.method == "GET":
+            messages.warning(request, warning)
+        return super().changelist_view(request, extra_context)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[CalendarYear]) -> None:
         super().delete_queryset(request, queryset)

@@ -11,4 +11,4 @@ class SlaConfig(AppConfig):
 
     def ready(self) -> None:
         # Any saved or deleted calendar row invalidates the working-day caches.
-        from civicloop.core.sla import signals  # noqa: F401
+        from civicloop.core.sla import checks, signals  # noqa: F401

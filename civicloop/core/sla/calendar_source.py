@@ -1,7 +1,9 @@
-"""Seeding the calendar table from the installed chinese-calendar library.
+"""Where calendar data comes from: seeding the table from the installed
+chinese-calendar library, and the provisional years computed with `holidays`.
 
-The library is only a seed: computations never call it. Used by the data migration
-(with historical models) and by `manage.py seed_calendar` (after a library upgrade).
+chinese-calendar is only a seed: computations never call it. Used by the data
+migration (with historical models) and by `manage.py seed_calendar` (after a library
+upgrade). `provisional_days` stands in for a year nobody has confirmed yet.
 """
 
 from __future__ import annotations
@@ -12,10 +14,15 @@ from datetime import date
 from typing import Any
 
 import chinese_calendar
+import holidays
 
 from civicloop.core.sla.models import SOURCE_ADMIN, SOURCE_CHINESE_CALENDAR
 
 FIRST_LIBRARY_YEAR = 2004
+# The years a provisional calendar may be computed for: none before the table's own
+# first year (the past is confirmed or unknown), none beyond what `holidays` computes.
+PROVISIONAL_FIRST_YEAR = FIRST_LIBRARY_YEAR
+PROVISIONAL_LAST_YEAR: int = holidays.China.end_year
 MAKE_UP_SUFFIX = "调休上班"
 # The library names holidays in English; its Holiday enum carries the Chinese names.
 CHINESE_NAMES: dict[str, str] = {h.value: h.chinese for h in chinese_calendar.Holiday}
@@ -134,3 +141,27 @@ def chinese_calendar_version() -> str:
         return version("chinesecalendar")
     except PackageNotFoundError:
         return "unknown"
+
+
+def provisional_days(year: int) -> dict[date, bool]:
+    """The exceptions to the weekday rule for a year the table has not confirmed:
+    date -> is_workday, from the `holidays` package's China calendar (no network).
+
+    The statutory holidays (and the package's own in-lieu days) that fall on a weekday
+    are days off; weekend days are workdays only where the package carries the State
+    Council's make-up days, which it does not for a year whose notice it lacks. So such a
+    year is weekends plus statutory holidays, an estimate until an administrator
+    confirms the year. Raises ValueError outside PROVISIONAL_FIRST_YEAR..LAST_YEAR.
+    """
+    if not PROVISIONAL_FIRST_YEAR <= year <= PROVISIONAL_LAST_YEAR:
+        raise ValueError(f"no provisional calendar for {year}")
+    china = holidays.China(years=year)
+    days: dict[date, bool] = {day: False for day in china if day.year == year}
+    for day in getattr(china, "weekend_workdays", ()):
+        if day.year == year:
+            days[day] = True
+    return days
+
+
+def holidays_version() -> str:
+    return str(holidays.__version__)

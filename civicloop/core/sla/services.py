@@ -1,5 +1,6 @@
 """Writing the calendar table. Every write goes through here or the admin, so the
-working-day caches are always invalidated."""
+working-day caches are always invalidated, and deadlines counted provisionally are
+counted again once the table confirms their year."""
 
 from __future__ import annotations
 
@@ -25,6 +26,16 @@ def _check_days(year: int, entries: Iterable[tuple[date, str]], seen: set[date])
     return errors
 
 
+def deadlines_recompute_on_commit() -> None:
+    """Once the current transaction (which changed the calendar) commits, count again
+    every open deadline marked provisional (`cases.deadlines.deadlines_recompute`, one
+    transaction per batch). The SLA sweep does it too if this is lost in a crash."""
+    # Imported here: the case engine builds on this package, not the other way round.
+    from civicloop.core.cases.deadlines import deadlines_recompute
+
+    transaction.on_commit(lambda: deadlines_recompute())
+
+
 @transaction.atomic
 def calendar_year_publish(
     *,
@@ -38,7 +49,8 @@ def calendar_year_publish(
     published and administrator-sourced.
 
     All or nothing: raises ValidationError (nothing written) when a date is outside
-    `year` or appears twice. Afterwards every process computes with the new data.
+    `year` or appears twice. Afterwards every process computes with the new data, and
+    once committed the provisional deadlines of open cases are counted again.
     """
     seen: set[date] = set()
     errors = _check_days(year, holidays, seen) + _check_days(year, workdays, seen)
@@ -54,4 +66,5 @@ def calendar_year_publish(
         + [CalendarDay(year=row, date=day, is_workday=True, name=name) for day, name in workdays]
     )
     calendar_changed()
+    deadlines_recompute_on_commit()
     return row

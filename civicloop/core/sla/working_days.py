@@ -1,8 +1,12 @@
 """Chinese working days and office hours, computed from our own calendar table.
 
 Guarantees:
-- Every answer comes from `CalendarYear`/`CalendarDay`; nothing is guessed. Touching
-  a date whose year has no published `CalendarYear` raises `CalendarYearUnknown`.
+- A year with a published `CalendarYear` is confirmed: its answers come from
+  `CalendarYear`/`CalendarDay`. A year without one is *provisional*: weekends plus the
+  statutory holidays of the `holidays` package (`calendar_source.provisional_days`), so
+  a deadline reaching into a year the State Council has not announced yet is still
+  computed, and `span_is_provisional` tells its callers to mark it as such. Only a year
+  outside any source (before 2004, beyond `holidays`) raises `CalendarYearUnknown`.
 - Days are counted as calendar dates in China (Asia/Shanghai); time is never added
   in 24-hour steps.
 - The table is read once per process into an immutable snapshot. `calendar_changed()`
@@ -20,7 +24,7 @@ import logging
 import threading
 import time as monotime
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -47,7 +51,8 @@ Periods = tuple[tuple[time, time], ...]
 
 
 class CalendarYearUnknown(ImproperlyConfigured):
-    """A computation needed a year that the calendar table does not (yet) know."""
+    """A computation needed a year that neither the calendar table nor the provisional
+    source (`holidays`) covers."""
 
     def __init__(self, year: int, *, unpublished: bool = False) -> None:
         self.year = year
@@ -75,10 +80,25 @@ class _Snapshot:
     published_years: frozenset[int]
     draft_years: frozenset[int]
     exceptions: dict[date, bool]
+    # Provisional years' exceptions, computed on first use; shared by the snapshot's
+    # copies (a recheck keeps them), dropped with the snapshot.
+    provisional: dict[int, dict[date, bool]] = field(default_factory=dict)
 
     def require_year(self, year: int) -> None:
         if year not in self.published_years:
-            raise CalendarYearUnknown(year, unpublished=year in self.draft_years)
+            self.provisional_exceptions(year)
+
+    def provisional_exceptions(self, year: int) -> dict[date, bool]:
+        days = self.provisional.get(year)
+        if days is None:
+            from civicloop.core.sla.calendar_source import provisional_days
+
+            try:
+                days = provisional_days(year)
+            except ValueError:
+                raise CalendarYearUnknown(year, unpublished=year in self.draft_years) from None
+            self.provisional[year] = days
+        return days
 
 
 _lock = threading.Lock()
@@ -151,6 +171,7 @@ def _snapshot() -> _Snapshot:
                 published_years=snap.published_years,
                 draft_years=snap.draft_years,
                 exceptions=snap.exceptions,
+                provisional=snap.provisional,
             )
         else:
             snap = _load(version, now)
@@ -190,18 +211,35 @@ def _check_date(d: date) -> None:
 
 
 def _is_workday(snap: _Snapshot, d: date) -> bool:
-    snap.require_year(d.year)
-    exception = snap.exceptions.get(d)
+    if d.year in snap.published_years:
+        exception = snap.exceptions.get(d)
+    else:
+        exception = snap.provisional_exceptions(d.year).get(d)
     if exception is not None:
         return exception
     return d.weekday() < 5
 
 
 def is_workday(d: date) -> bool:
-    """True when `d` is a Chinese working day. Raises CalendarYearUnknown for an
-    unknown year."""
+    """True when `d` is a Chinese working day (provisionally in an unconfirmed year).
+    Raises CalendarYearUnknown for a year outside every source."""
     _check_date(d)
     return _is_workday(_snapshot(), d)
+
+
+def year_is_confirmed(year: int) -> bool:
+    """True when the table holds `year` as published (the State Council's notice or
+    chinese-calendar); False for a provisional or unknown year."""
+    return year in _snapshot().published_years
+
+
+def span_is_provisional(start: date | datetime, end: date | datetime) -> bool:
+    """True when a day between `start` and `end` (either order; datetimes are read in
+    Asia/Shanghai) lies in a year the table has not confirmed: a deadline computed across
+    that span is provisional and must be recomputed once the year is confirmed."""
+    years = {(v.astimezone(CHINA_TZ) if isinstance(v, datetime) else v).year for v in (start, end)}
+    published = _snapshot().published_years
+    return any(y not in published for y in range(min(years), max(years) + 1))
 
 
 def add_workdays(start: date, n: int) -> date:

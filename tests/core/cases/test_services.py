@@ -303,21 +303,31 @@ def test_refusals_read_in_the_readers_language(demo_city: None) -> None:
         assert refused.value.message == "请填写说明。"
 
 
-@pytest.mark.real_calendar
-def test_a_deadline_in_an_unknown_year_is_refused_not_guessed(demo_city: None) -> None:
+def test_a_deadline_in_an_unconfirmed_year_is_provisional_not_refused(demo_city: None) -> None:
     # Given a case dispatched in late December 2026, whose 15 working days reach into
-    # 2027, a year the calendar table does not know (chinese-calendar stops at 2026)
+    # 2027, a year the calendar table does not confirm (chinese-calendar stops at 2026)
     case = opinion(now=at("2026-12-21 10:00"))
     transition(case=case, action="accept", actor=user("station_zeguo"), now=at("2026-12-21 10:00"))
-    with pytest.raises(CaseError) as refused:
-        transition(
-            case=case,
-            action="dispatch",
-            actor=user("deputy_wang"),
-            unit=unit("dept-housing"),
-            grade="city",
-            now=at("2026-12-21 10:05"),
-        )
-    # Then the change is refused as the platform's problem, and nothing was recorded
-    assert refused.value.code == CaseErrorCode.CALENDAR
-    assert list(case.timeline.values_list("action", flat=True)) == ["submit", "accept"]
+    # When it is dispatched
+    case = transition(
+        case=case,
+        action="dispatch",
+        actor=user("deputy_wang"),
+        unit=unit("dept-housing"),
+        grade="city",
+        now=at("2026-12-21 10:05"),
+    )
+    # Then the deadline is computed with 2027's statutory holidays (元旦 on Fri 01-01)
+    # and marked provisional, on the case and its step
+    assert case.state == "dispatched"
+    assert case.due_at == at("2027-01-12 17:30")
+    assert case.due_provisional is True
+    step = case.steps.get(ended_at__isnull=True)
+    assert (step.due_provisional, step.sla) == (True, "15wd")
+    # And claiming keeps the deadline, its mark and what it was counted from
+    case = transition(
+        case=case, action="claim", actor=user("handler_housing"), now=at("2026-12-22 09:00")
+    )
+    step = case.steps.get(ended_at__isnull=True)
+    assert (case.due_at, case.due_provisional) == (at("2027-01-12 17:30"), True)
+    assert (step.sla, step.sla_from) == ("15wd", at("2026-12-21 10:05"))

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from civicloop.core.sla.models import CalendarDay, CalendarSource, CalendarYear
-from civicloop.core.sla.working_days import CalendarYearUnknown, add_workdays, is_workday
+from civicloop.core.sla.working_days import add_workdays, is_workday
 
 pytestmark = [
     pytest.mark.django_db,
@@ -48,9 +48,8 @@ def year_form(year: str, days: list[tuple[str, bool, str]]) -> dict[str, str]:
 
 
 def test_2027_entered_in_the_admin_is_used_at_once(admin_client):
-    # Given 2027 is unknown, and this process has already read the table
-    with pytest.raises(CalendarYearUnknown):
-        add_workdays(date(2026, 12, 31), 1)
+    # Given 2027 is provisional, and this process has already computed with it
+    assert add_workdays(date(2026, 12, 31), 1) == date(2027, 1, 4)
 
     # When an administrator adds 2027 with a holiday on Monday 01-04
     # and a make-up workday on Saturday 01-09

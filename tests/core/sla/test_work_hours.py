@@ -103,9 +103,15 @@ def test_naive_datetimes_and_negative_hours_are_refused():
         add_work_hours(cn(2026, 3, 9, 11, 0), -1)
 
 
+def test_work_hours_into_an_unconfirmed_year_use_the_provisional_year():
+    # 2026-12-31 16:00 + 8 office hours: 1.5 h that day, 元旦 (Fri 2027-01-01) off,
+    # the weekend, then 6.5 h of Monday 2027-01-04
+    assert add_work_hours(cn(2026, 12, 31, 16, 0), 8) == cn(2027, 1, 4, 17, 0)
+
+
 def test_work_hours_into_an_unknown_year_fail_loudly():
     with pytest.raises(CalendarYearUnknown):
-        add_work_hours(cn(2026, 12, 31, 16, 0), 8)
+        add_work_hours(cn(2003, 12, 31, 16, 0), 8)
 
 
 def test_office_time_between():

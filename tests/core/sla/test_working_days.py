@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 import pytest
 
+from civicloop.core.sla.calendar_source import PROVISIONAL_LAST_YEAR
 from civicloop.core.sla.models import CalendarYear
 from civicloop.core.sla.services import calendar_year_publish
 from civicloop.core.sla.working_days import (
@@ -89,31 +90,34 @@ def test_crossing_a_year_boundary_inside_the_table():
     assert add_workdays(date(2025, 12, 31), 1) == date(2026, 1, 4)
 
 
-def test_2027_is_unknown_and_says_where_to_add_it():
-    # Given the table knows 2004-2026 only
-    # When a computation reaches 2027
+def test_a_year_before_the_table_is_unknown_and_says_where_to_add_it():
+    # Given the table starts in 2004, and no provisional year is computed for the past
+    # When a computation reaches 2003
     with pytest.raises(CalendarYearUnknown) as excinfo:
-        add_workdays(date(2026, 12, 30), 3)
+        add_workdays(date(2004, 1, 2), -3)
     # Then the error is a configuration error naming the year and the admin page
     message = str(excinfo.value)
-    assert excinfo.value.year == 2027
-    assert "2027" in message
+    assert excinfo.value.year == 2003
+    assert "2003" in message
     assert "日历 → 年份" in message
     with pytest.raises(CalendarYearUnknown):
-        is_workday(date(2027, 1, 4))
-    with pytest.raises(CalendarYearUnknown):
-        workdays_between(date(2026, 12, 1), date(2027, 1, 4))
-
-
-def test_an_unpublished_year_is_unknown():
-    CalendarYear.objects.create(year=2027, is_published=False)
-    with pytest.raises(CalendarYearUnknown, match="尚未标记为已发布"):
-        is_workday(date(2027, 1, 4))
-
-
-def test_a_year_before_the_table_is_unknown():
-    with pytest.raises(CalendarYearUnknown):
         is_workday(date(2003, 12, 31))
+    with pytest.raises(CalendarYearUnknown):
+        workdays_between(date(2003, 12, 1), date(2004, 1, 5))
+
+
+def test_a_year_beyond_the_provisional_source_is_unknown():
+    with pytest.raises(CalendarYearUnknown):
+        is_workday(date(PROVISIONAL_LAST_YEAR + 1, 1, 4))
+
+
+def test_an_unpublished_year_is_provisional_not_its_draft_rows():
+    # Given a draft 2027 whose rows say Monday 01-04 is a holiday
+    row = CalendarYear.objects.create(year=2027, is_published=False)
+    row.days.create(date=date(2027, 1, 4), is_workday=False, name="草稿")
+    # Then 2027 is computed provisionally, the draft ignored until it is published
+    assert is_workday(date(2027, 1, 4)) is True
+    assert is_workday(date(2027, 1, 1)) is False
 
 
 def test_datetimes_are_refused_because_their_day_depends_on_the_time_zone():
@@ -122,9 +126,9 @@ def test_datetimes_are_refused_because_their_day_depends_on_the_time_zone():
 
 
 def test_publishing_2027_through_the_service_is_seen_at_once():
-    # Given a process that already computed with the old table
-    with pytest.raises(CalendarYearUnknown):
-        is_workday(date(2027, 1, 1))
+    # Given a process that already computed with the provisional 2027 (no make-up days)
+    assert is_workday(date(2027, 1, 9)) is False
+    assert add_workdays(date(2027, 1, 8), 1) == date(2027, 1, 11)
     # When 2027 is published with 元旦 on Friday 01-01 and a (hypothetical) make-up Saturday
     calendar_year_publish(
         year=2027,

@@ -1,5 +1,6 @@
 """`manage.py seed_calendar`: load the installed chinese-calendar library's years
-into the calendar table. Idempotent; years entered by administrators are kept."""
+into the calendar table. Idempotent; years entered by administrators are kept. A year
+it adds is confirmed: open deadlines counted provisionally are counted again."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.db import transaction
 
 from civicloop.core.sla.calendar_source import chinese_calendar_version, seed_from_library
 from civicloop.core.sla.models import CalendarDay, CalendarYear
+from civicloop.core.sla.services import deadlines_recompute_on_commit
 from civicloop.core.sla.working_days import calendar_changed
 
 
@@ -25,6 +27,8 @@ class Command(BaseCommand):
             report = seed_from_library(CalendarYear, CalendarDay)
             if report.changed:
                 calendar_changed()
+                # A release that knows a provisional year confirms it.
+                deadlines_recompute_on_commit()
         self.stdout.write(
             f"chinese-calendar {chinese_calendar_version()}: "
             f"created {_years(report.created_years)}; updated {_years(report.updated_years)}; "

@@ -1,7 +1,10 @@
 """`manage.py workdays 2026-09-30 +3` prints the date 3 working days later (2026-10-10).
 
-The count may be `+3`, `3` or `-3`. A malformed date or count, or a year the
-calendar does not know, is an error on stderr with exit status 1.
+The count may be `+3`, `3` or `-3`. When the days counted cross a year the calendar
+has not confirmed (the State Council's notice not entered yet), the date is computed
+with the provisional year and marked, e.g. `2027-01-11 (provisional: 2027 not
+confirmed)`. A malformed date or count, or a year outside every calendar source, is an
+error on stderr with exit status 1.
 """
 
 from __future__ import annotations
@@ -14,7 +17,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from civicloop.core.sla.working_days import CalendarYearUnknown, add_workdays
+from civicloop.core.sla.working_days import (
+    CalendarYearUnknown,
+    add_workdays,
+    span_is_provisional,
+    year_is_confirmed,
+)
 
 _COUNT = re.compile(r"^[+-]?\d+$")
 
@@ -42,4 +50,10 @@ class Command(BaseCommand):
             result = add_workdays(start, int(raw_count))
         except CalendarYearUnknown as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(result.isoformat())
+        if not span_is_provisional(start, result):
+            self.stdout.write(result.isoformat())
+            return
+        # Machine-read output: the mark is in English, like the date, whatever the locale.
+        years = range(min(start, result).year, max(start, result).year + 1)
+        unconfirmed = ", ".join(str(y) for y in years if not year_is_confirmed(y))
+        self.stdout.write(f"{result.isoformat()} (provisional: {unconfirmed} not confirmed)")
