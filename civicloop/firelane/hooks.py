@@ -191,6 +191,18 @@ MODULE = ModuleSpec(
                 sign_setting="FIRELANE_SMS_SIGN",
             ),
         ),
+        (
+            # The decision (处罚决定书) is served on the owner's page; this tells them.
+            "firelane_decision",
+            SmsTemplate(
+                code="SMS_490001007",
+                text=(
+                    "车牌${plate}消防车通道违法停车的处罚决定书已作出，请于${due}前缴纳罚款，"
+                    "详见{link_prefix}${token}"
+                ),
+                sign_setting="FIRELANE_SMS_SIGN",
+            ),
+        ),
     ),
     event_labels=(
         ("firelane_warning", _("短信提醒车主")),

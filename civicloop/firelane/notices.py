@@ -388,6 +388,28 @@ def _decision_make(
         via=VIA,
         now=now,
     )
+    # Served on the owner's page; the owner the registry names is told by SMS, under the
+    # same key whatever made the decision, so it goes out once.
+    owner = Owner.objects.filter(stay_id=notice.stay_id).first()
+    if owner is not None and owner.found and owner.phone:
+        outbox_enqueue_many(
+            drafts=[
+                OutboxDraft(
+                    "sms",
+                    {
+                        "phone": owner.phone,
+                        "template": "firelane_decision",
+                        "params": {
+                            "plate": notice.plate,
+                            "due": notice.pay_due_on.strftime("%Y-%m-%d"),
+                            "token": notice_token(notice),
+                        },
+                    },
+                    f"firelane:decision:{notice.pk}:sms",
+                    case.number,
+                )
+            ]
+        )
     return notice
 
 

@@ -15,12 +15,14 @@ from django.utils import timezone
 
 from civicloop.core.accounts.models import User
 from civicloop.core.cases.models import Case
+from civicloop.core.outbox.models import OutboxMessage
 from civicloop.core.sla.working_days import add_workdays
 from civicloop.firelane.models import Notice, Payment
 from civicloop.firelane.notices import (
     NoticeError,
     StatementOutcome,
     notice_approve,
+    notice_by_token,
     notice_mark_paid,
     notice_page_url,
     notice_statement,
@@ -30,6 +32,8 @@ from civicloop.firelane.notices import (
 )
 from civicloop.firelane.payments.services import PaymentError, payable_fen, payment_start
 from civicloop.firelane.penalty import late_fee_fen
+from civicloop.notify import templates
+from civicloop.notify.sms import sign_name_for
 from tests.firelane.pdf_text import pdf_text
 from tests.firelane.test_notices import _park
 
@@ -137,6 +141,14 @@ def test_waiving_on_the_page_serves_the_numbered_decision(
     assert notice.pay_due_on.strftime("%Y-%m-%d") in page
     assert "六十日" in page and "六个月" in page and "150.00" in page
     assert 'id="pay"' in page and 'id="waive"' not in page and 'id="state-case"' not in page
+    # The owner is told by SMS, under the fire service's sign, once.
+    sms = OutboxMessage.objects.filter(idempotency_key=f"firelane:decision:{notice.pk}:sms")
+    assert sms.count() == 1
+    params = sms.get().payload["params"]
+    assert params["due"] == notice.pay_due_on.strftime("%Y-%m-%d")
+    assert notice_by_token(token=params["token"]) == notice
+    text = templates.check("firelane_decision", params, sign_name_for("firelane_decision"))
+    assert text.startswith("【") and len(text) <= templates.TOTAL_LIMIT
     # A second waiver, or a statement now, is refused.
     with pytest.raises(NoticeError):
         notice_waive(notice=notice)
