@@ -65,7 +65,7 @@ def test_errors_are_logged_and_thread_survives(worker_factory, caplog):
         dispatch.send_now(f"{__name__}.explode", 1)
         dispatch.send_now("civicloop.nowhere.task")
         dispatch.send_now(f"{__name__}.record", 2)
-        assert ran.wait(5)
+        assert ran.wait(30)  # returns at once when the job runs; generous for a loaded CI machine
     assert calls == [(2,)]
     assert "job bug" in caplog.text
     assert "civicloop.nowhere.task" in caplog.text
@@ -78,7 +78,7 @@ def test_run_after_commit_waits_for_commit(worker_factory):
         jobs.run_after_commit(f"{__name__}.record", "committed")
         time.sleep(0.3)  # a window in which nothing may run: only time passing shows that
         assert calls == []
-    assert ran.wait(5)
+    assert ran.wait(30)  # returns at once when the job runs; generous for a loaded CI machine
     assert calls == [("committed",)]
 
     ran.clear()
@@ -134,7 +134,7 @@ def test_scheduler_runs_entries_and_skips_missing_task(worker_factory, caplog):
                 "sla": {"task": "civicloop.core.cases.tasks.sla_sweep_missing", "schedule": 0.1},
             },
         )
-        assert wait_for(lambda: len(calls) >= 3, timeout=5)
+        assert wait_for(lambda: len(calls) >= 3, timeout=30)
     assert set(calls) == {("tick",)}
     assert "sla_sweep_missing" in caplog.text and "skipped" in caplog.text
 
