@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from tests.sms_inbox import sms_inbox  # noqa: F401 (a fixture for every test)
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 SERVICES = {

@@ -217,6 +217,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "civicloop.core.outbox.tasks.outbox_sweep", "schedule": 30.0},
+    # Hourly, though the retention is in days: one cheap idempotent UPDATE, and a process
+    # restarted daily would never reach a 24-hour interval of the embedded scheduler.
+    "outbox-payload-retention": {
+        "task": "civicloop.core.outbox.tasks.outbox_payload_purge",
+        "schedule": 3600.0,
+    },
     "sla-sweep": {"task": "civicloop.core.cases.tasks.sla_sweep", "schedule": 60.0},
     "attachments-orphans": {
         "task": "civicloop.core.attachments.tasks.attachments_sweep_orphans",
@@ -238,6 +244,9 @@ OUTBOX_BACKOFF_BASE_SECONDS = env.int("OUTBOX_BACKOFF_BASE_SECONDS", default=30)
 OUTBOX_BACKOFF_CAP_SECONDS = env.int("OUTBOX_BACKOFF_CAP_SECONDS", default=3600)
 # Longer than the slowest provider call, so a live delivery is never taken over.
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
+# Days a sent message keeps its payload (phone, code, link) before the daily sweep clears
+# it; the template, masked recipient, times and provider id are kept for the audit.
+OUTBOX_PAYLOAD_RETENTION_DAYS = env.int("OUTBOX_PAYLOAD_RETENTION_DAYS", default=7)
 
 # Notification adapters. "console" logs; "aliyun" calls SendSms through the official SDK.
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")

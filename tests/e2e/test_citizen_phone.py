@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import PHONE, SHOTS
+from tests.sms_inbox import SmsInbox
 
 # needs_modules: uses the opinions module's channel, units or pages (collected only
 # when it is enabled).
@@ -47,10 +48,8 @@ def answered_case(settings) -> str:
 
 
 def test_citizen_reads_the_answer_on_a_phone(
-    chromium_page, live_server, answered_case: str
+    chromium_page, live_server, answered_case: str, sms_inbox: SmsInbox
 ) -> None:
-    from civicloop.core.outbox.models import OutboxMessage
-
     page = chromium_page
     page.set_viewport_size(PHONE)
     page.goto(f"{live_server.url}/citizen/")
@@ -58,11 +57,7 @@ def test_citizen_reads_the_answer_on_a_phone(
     page.click("button[name=send]")
     page.wait_for_selector("input[name=code]")
     page.screenshot(path=str(SHOTS / "20-citizen-login-phone.png"), full_page=True)
-    code = (
-        OutboxMessage.objects.filter(payload__template="verify_code")
-        .latest("id")
-        .payload["params"]["code"]
-    )
+    code = sms_inbox.last_code(CITIZEN_PHONE)
     page.fill("input[name=code]", code)
     page.click("button[name=verify]")
     page.wait_for_url(f"{live_server.url}/citizen/cases/")

@@ -71,7 +71,7 @@ def test_approval_issues_a_numbered_notice_and_one_sms_with_a_signed_link(
     assert in_review.state == "noticed"
     assert notice.number.startswith("温消通告〔") and notice.delivery == "sms"
     assert notice.amount_fen == 20000 and "第六十条" in notice.legal_basis
-    sms = OutboxMessage.objects.get(kind="sms", payload__template="firelane_notice")
+    sms = OutboxMessage.objects.get(kind="sms", template="firelane_notice")
     token = sms.payload["params"]["token"]
     assert notice_by_token(token=token) == notice
     from civicloop.notify.templates import render
@@ -131,7 +131,7 @@ def test_no_phone_means_a_posted_notice(make_sighting: Any, t0: Any, officer: Us
     notice = notice_approve(case=case, officer=officer)
     case.refresh_from_db()
     assert notice.delivery == "posted" and case.state == "to_post"
-    assert not OutboxMessage.objects.filter(payload__template__startswith="firelane").exists()
+    assert not OutboxMessage.objects.filter(template__startswith="firelane").exists()
 
 
 def test_tampered_or_expired_links_show_nothing(in_review: Case, officer: User) -> None:

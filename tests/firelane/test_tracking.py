@@ -135,7 +135,7 @@ def test_a_late_sighting_extends_the_stay_backwards(make_sighting: Any, t0: Any)
 
 
 def _sms_and_dingtalk() -> list[tuple[str, str]]:
-    return sorted(OutboxMessage.objects.values_list("kind", "payload__template"))
+    return sorted(OutboxMessage.objects.values_list("kind", "template"))
 
 
 def test_warning_at_t1_exactly_once(make_sighting: Any, t0: Any, registry_records: Any) -> None:
@@ -152,7 +152,7 @@ def test_warning_at_t1_exactly_once(make_sighting: Any, t0: Any, registry_record
     case = stay.case
     assert (case.channel, case.state, case.owner_unit.code) == ("firelane", "warned", "dept-fire")
     assert "浙J12345" not in case.title  # masked in the case everyone sees
-    sms = OutboxMessage.objects.filter(kind="sms", payload__template__startswith="firelane")
+    sms = OutboxMessage.objects.filter(kind="sms", template__startswith="firelane")
     assert [m.payload["template"] for m in sms] == ["firelane_warning"]
     assert sms[0].payload["phone"] == "13900001111"
     assert sms[0].payload["params"]["plate"] == "浙J12345"
@@ -214,7 +214,7 @@ def test_registry_outage_delays_the_warning_without_losing_it(
     firelane_sweep(now=t0 + timedelta(minutes=6, seconds=30))
     stay.refresh_from_db()
     assert stay.warned_at is not None and stay.warn_error == ""
-    assert OutboxMessage.objects.filter(payload__template="firelane_warning").count() == 1
+    assert OutboxMessage.objects.filter(template="firelane_warning").count() == 1
 
 
 def test_other_province_is_warned_without_sms(make_sighting: Any, t0: Any) -> None:
@@ -223,7 +223,7 @@ def test_other_province_is_warned_without_sms(make_sighting: Any, t0: Any) -> No
     assert stay_thresholds_check(stay_id=stay.pk) is True
     stay.refresh_from_db()
     assert stay.owner.found is False and stay.owner.source == "other_province"
-    assert not OutboxMessage.objects.filter(payload__template__startswith="firelane").exists()
+    assert not OutboxMessage.objects.filter(template__startswith="firelane").exists()
     assert OutboxMessage.objects.filter(idempotency_key__endswith=":warn:dingtalk").count() == 1
 
 

@@ -28,7 +28,7 @@ from tests.opinions.test_stats import only_code_cases
 from tests.opinions.test_submit import deputy_code, opinion_settings, wang  # noqa: F401
 from tests.opinions.test_track import closed_case, sign_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sms_inbox")]
 
 COMMENT = "红绿灯装了但时长太短"
 

@@ -148,7 +148,7 @@ def test_accept_then_answer_directly_closes_and_tells_the_citizen(
     assert r.status_code == 302
     case.refresh_from_db()
     assert case.state == "closed" and case.result.startswith("已联系交警部门")
-    sms = OutboxMessage.objects.get(payload__template="case_result", reference=case.number)
+    sms = OutboxMessage.objects.get(template="case_result", reference=case.number)
     assert sms.payload["phone"] == case.contact_phone
 
 
@@ -311,7 +311,7 @@ def test_satisfied_closes_and_the_citizen_gets_the_result_by_sms(make_opinion: A
     act(case, "rate", "deputy_wang", rating="satisfied", note="及时")
     case.refresh_from_db()
     assert case.state == "closed" and case.rating == "satisfied"
-    sms = OutboxMessage.objects.get(payload__template="case_result", reference=case.number)
+    sms = OutboxMessage.objects.get(template="case_result", reference=case.number)
     assert sms.payload["params"]["summary"].startswith("已修复")
 
 

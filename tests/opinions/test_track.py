@@ -11,22 +11,21 @@ from civicloop.core.accounts.models import User
 from civicloop.core.cases.models import Case, TimelineEntry
 from civicloop.core.cases.services import transition
 from civicloop.core.cases.timeline import entry_hash, genesis_hash
-from civicloop.core.outbox.models import OutboxMessage
 from civicloop.core.units.models import Unit
 from civicloop.opinions.errors import OpinionError
 from civicloop.opinions.services import opinion_citizen_rate
 from tests.opinions.test_inbox import act, dispatched, make_opinion, user  # noqa: F401
 from tests.opinions.test_submit import deputy_code, opinion_settings, wang  # noqa: F401
+from tests.sms_inbox import SmsInbox, inbox
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sms_inbox")]
 
 
 def sign_in(client: Client, case: Case, phone: str | None = None) -> Any:
     phone = phone or case.contact_phone
     r = client.post("/track/", {"send": "1", "number": case.number.lower(), "phone": phone})
     assert r.status_code == 302
-    sent = OutboxMessage.objects.filter(payload__template="verify_code", payload__phone=phone)
-    code = sent.latest("id").payload["params"]["code"] if sent.exists() else "000000"
+    code = inbox().last_code(phone) if inbox().messages(phone) else "000000"
     return client.post("/track/", {"verify": "1", "code": code})
 
 
@@ -53,20 +52,27 @@ def test_progress_and_answer_after_the_sms_code(client: Client, make_opinion: An
     assert "评价办理结果" in page
 
 
-def test_a_wrong_phone_gets_no_code_and_no_page(client: Client, make_opinion: Any) -> None:  # noqa: F811
+def test_a_wrong_phone_gets_no_code_and_no_page(
+    client: Client,
+    make_opinion: Any,  # noqa: F811
+    sms_inbox: SmsInbox,
+) -> None:
     case = make_opinion()
     r = sign_in(client, case, phone="13700000000")
     assert r.status_code == 400
-    assert not OutboxMessage.objects.filter(payload__phone="13700000000").exists()
+    assert sms_inbox.messages("13700000000") == []
     assert client.get(f"/track/{case.number}/").status_code == 302
 
 
-def test_a_wrong_code_is_refused(client: Client, make_opinion: Any) -> None:  # noqa: F811
+def test_a_wrong_code_is_refused(
+    client: Client,
+    make_opinion: Any,  # noqa: F811
+    sms_inbox: SmsInbox,
+) -> None:
     case = make_opinion()
     client.post("/track/", {"send": "1", "number": case.number, "phone": case.contact_phone})
     r = client.post("/track/", {"verify": "1", "code": "999999"})
-    code = OutboxMessage.objects.filter(payload__template="verify_code").latest("id")
-    if code.payload["params"]["code"] != "999999":
+    if sms_inbox.last_code(case.contact_phone) != "999999":
         assert r.status_code == 400 and "验证码不正确" in r.content.decode()
 
 

@@ -10,12 +10,16 @@ from django.test import Client
 from civicloop.core.accounts.models import User
 from civicloop.core.cases.models import Case
 from civicloop.core.cases.services import CaseDraft, case_submit, transition
-from civicloop.core.outbox.models import OutboxMessage
 from civicloop.core.units.models import Unit
+from tests.sms_inbox import inbox
 
 # needs_modules: uses the opinions module's channel, units or pages (collected only
 # when it is enabled).
-pytestmark = [pytest.mark.django_db, pytest.mark.needs_modules("opinions")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.needs_modules("opinions"),
+    pytest.mark.usefixtures("sms_inbox"),
+]
 
 PHONE = "13955556666"
 
@@ -33,9 +37,7 @@ def submit(phone: str, title: str) -> str:
 
 
 def last_code() -> str:
-    message = OutboxMessage.objects.filter(payload__template="verify_code").latest("id")
-    assert message.payload["phone"] == PHONE
-    return str(message.payload["params"]["code"])
+    return inbox().last_code(PHONE)
 
 
 def sign_in(client: Client) -> None:

@@ -6,12 +6,14 @@ Settings read (all optional):
     OUTBOX_BACKOFF_CAP_SECONDS     longest retry delay (default 3600)
     OUTBOX_LEASE_SECONDS           how long a worker owns a message it is sending
                                    (default 120; must exceed the slowest provider call)
+    OUTBOX_PAYLOAD_RETENTION_DAYS  days a sent message keeps its payload (default 7)
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,14 +25,16 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from civicloop import notify
+from civicloop.core.accounts.models import PersonalDataAccess
 from civicloop.core.bulk_writes import bulk_insert_rows
 from civicloop.core.jobs import run_after_commit
-from civicloop.core.outbox.models import OutboxMessage
+from civicloop.core.outbox.models import OutboxMessage, outbox_audit_labels
 
 logger = logging.getLogger(__name__)
 
 DELIVER_TASK = "civicloop.core.outbox.tasks.outbox_deliver_task"
 SWEEP_TASK = "civicloop.core.outbox.tasks.outbox_sweep"
+PURGE_TASK = "civicloop.core.outbox.tasks.outbox_payload_purge"
 Status = OutboxMessage.Status
 
 
@@ -129,10 +133,14 @@ def outbox_enqueue_many(*, drafts: Sequence[OutboxDraft]) -> int:
         if draft.idempotency_key in existing or draft.idempotency_key in seen:
             continue
         seen.add(draft.idempotency_key)
+        # bulk_create skips save(): the clear audit columns are filled here.
+        template, recipient = outbox_audit_labels(kind=draft.kind, payload=draft.payload)
         rows.append(
             OutboxMessage(
                 kind=draft.kind,
                 payload=draft.payload,
+                template=template,
+                recipient=recipient,
                 idempotency_key=draft.idempotency_key,
                 reference=draft.reference,
                 available_at=now,
@@ -207,8 +215,12 @@ def outbox_deliver(*, message_id: int) -> bool:
     return True
 
 
+# An adapter's error may quote the phone it refused; last_error is kept in clear.
+_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
+
+
 def _fail(message: OutboxMessage, attempt: int, exc: BaseException, *, dead: bool) -> None:
-    error = f"{type(exc).__name__}: {exc}"[:2000]
+    error = _MOBILE_IN_TEXT.sub(r"\1****\2", f"{type(exc).__name__}: {exc}")[:2000]
     fields: dict[str, Any] = {"last_error": error, "locked_until": None}
     if dead:
         fields["status"] = Status.DEAD
@@ -273,3 +285,45 @@ def outbox_retry(*, message_id: int) -> bool:
         if revived:
             run_after_commit(DELIVER_TASK, message_id)
     return bool(revived)
+
+
+def _retention() -> timedelta:
+    return timedelta(days=float(getattr(settings, "OUTBOX_PAYLOAD_RETENTION_DAYS", 7)))
+
+
+def outbox_payload_purge(*, now: datetime | None = None) -> int:
+    """Clear the payload of messages sent more than OUTBOX_PAYLOAD_RETENTION_DAYS ago;
+    return how many were cleared.
+
+    Guarantees: only sent messages lose their payload (pending, sending and dead ones
+    may still need it to be delivered); the template, masked recipient, times and
+    provider id stay for the audit, and `payload_cleared_at` records when it happened.
+    Idempotent: a cleared row is not touched again, so running it twice clears nothing
+    more. One UPDATE, so it is safe beside workers and beside itself.
+    """
+    now = now or timezone.now()
+    cleared = OutboxMessage.objects.filter(
+        status=Status.SENT, sent_at__lt=now - _retention(), payload_cleared_at__isnull=True
+    ).update(payload=None, payload_cleared_at=now)
+    if cleared:
+        logger.info("Outbox retention: cleared the payload of %d sent message(s)", cleared)
+    return cleared
+
+
+def outbox_payload_reveal(*, message_id: int, user: Any, purpose: str = "") -> dict[str, Any]:
+    """Return a message's full payload (phone, code, link) and log the read.
+
+    Guarantees: a PersonalDataAccess row naming the user, the message and the purpose is
+    written before the payload is returned (principle 5: every unmasked read is logged);
+    a payload already cleared by retention returns {} and is still logged as a read.
+    Raises OutboxMessage.DoesNotExist for an unknown id. Permission is the caller's.
+    """
+    message = OutboxMessage.objects.get(pk=message_id)
+    PersonalDataAccess.objects.create(
+        user=user,
+        object_type="outbox",
+        object_id=str(message.pk),
+        fields="payload",
+        purpose=purpose[:200],
+    )
+    return dict(message.payload or {})

@@ -1,6 +1,7 @@
 """Celery tasks of the outbox; the embedded worker calls the same functions in-process.
 
-Both take ids only and re-read the database, so a repeated or late message is harmless.
+Each takes ids only (or nothing) and re-reads the database, so a repeated or late
+message is harmless.
 acks_late: a message is acknowledged after the task ran, so a worker killed mid-task
 leaves it to be redelivered; the lease and the sweep cover the rest.
 """
@@ -24,3 +25,11 @@ def outbox_deliver_task(message_id: int) -> bool:
 def outbox_sweep(limit: int = 500) -> int:
     """Deliver every due or abandoned message (run periodically by beat or the scheduler)."""
     return services.outbox_sweep(limit=limit)
+
+
+@shared_task(
+    name="civicloop.core.outbox.tasks.outbox_payload_purge", acks_late=True, ignore_result=True
+)
+def outbox_payload_purge() -> int:
+    """Clear the payload of messages sent longer ago than the retention period (hourly)."""
+    return services.outbox_payload_purge()

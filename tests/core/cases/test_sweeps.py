@@ -32,7 +32,7 @@ def handling_case() -> str:
 
 def notices(number: str, title: str) -> list[OutboxMessage]:
     return list(
-        OutboxMessage.objects.filter(reference=number, kind="dingtalk_work", payload__title=title)
+        OutboxMessage.objects.filter(reference=number, kind="dingtalk_work", template=title)
     )
 
 
