@@ -314,3 +314,28 @@ def test_an_expired_link_page_names_the_authority_and_its_phone(settings: Any) -
     body = response.content.decode()
     assert response.status_code == 404
     assert "某市消防救援大队" in body and "0576-11112222" in body
+
+
+def test_notices_served_before_the_procedure_get_their_period(
+    in_review: Case, officer: User
+) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    from civicloop.firelane.penalty import statement_due
+
+    # Given a notice served before the procedure existed (no statement period),
+    notice = notice_approve(case=in_review, officer=officer)
+    Notice.objects.filter(pk=notice.pk).update(statement_due_at=None)
+    # when the migration runs,
+    migration = importlib.import_module(
+        "civicloop.firelane.migrations.0005_notice_statement_period_for_served"
+    )
+    before = timezone.now()
+    migration.statement_period_start(apps, None)
+    # then the owner has the full period from now, and may state their case.
+    notice.refresh_from_db()
+    assert notice.statement_due_at == statement_due(served_at=before)
+    notice_statement(notice=notice, text="之前的告知单，现在申辩")
+    assert _state(in_review) == "statement"
