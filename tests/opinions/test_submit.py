@@ -462,7 +462,6 @@ def test_a_tap_racing_the_first_gets_the_first_case_not_a_code_error(
     the second is past its check for an earlier case, then the second returns the first
     case instead of refusing the used code."""
     import civicloop.opinions.services as services
-
     from civicloop.core.accounts.services import sms_code_issue
 
     phone, code = sms_code_issue(phone=PHONE, ip=None, purpose=services.SUBMIT_PURPOSE)
