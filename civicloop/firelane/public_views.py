@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from PIL import Image
@@ -69,11 +70,16 @@ def _owner_images(notice: Notice) -> list[dict[str, Any]]:
     return out
 
 
+# The default authority's name is in the catalog, so an English page names it in English;
+# a deployment's own name (FIRELANE_AUTHORITY_NAME) is shown as it is set.
+DEFAULT_AUTHORITY_NAME = gettext_noop("温岭市消防救援大队")
+
+
 def authority() -> dict[str, str]:
-    """The issuing authority as every notice, decision, receipt and expired-link page
-    shows it (settings)."""
+    """The issuing authority as every notice, decision and expired-link page shows it
+    (settings; the name in the reader's language when the catalog knows it)."""
     return {
-        "name": settings.FIRELANE_AUTHORITY_NAME,
+        "name": _(settings.FIRELANE_AUTHORITY_NAME),
         "seal": settings.FIRELANE_AUTHORITY_SEAL,
         "phone": settings.FIRELANE_AUTHORITY_PHONE,
     }
