@@ -30,6 +30,7 @@ from civicloop.core.accounts.services import (
     sms_code_send,
     sms_code_verify,
 )
+from civicloop.core.areas.services import area_nearest
 from civicloop.core.attachments.errors import AttachmentError
 from civicloop.core.attachments.models import Attachment
 from civicloop.core.attachments.services import attachments_create_batch
@@ -224,9 +225,23 @@ def opinion_submit(*, submission: OpinionSubmission, now: datetime | None = None
     - the SMS code is used up in that same transaction: after a crash or a refused file
       it is still good for this form (sent again without a new code within 30 minutes);
     - the same `submission_key` (a second tap, a retry, even one racing the first)
-      returns the first case."""
+      returns the first case;
+    - a location outside the city (no town's centroid within AREA_ROUTING_MAX_KM) is
+      refused, never stored."""
     sub = submission
     phone, body = _check_submission(sub)
+    # A phone's GPS answering 0,0, or a reading from another city, is no place in
+    # Wenling: refused, not stored as the opinion's location.
+    if (
+        sub.lat is not None
+        and sub.lng is not None
+        and area_nearest(lat=float(sub.lat), lng=float(sub.lng)) is None
+    ):
+        raise OpinionError(
+            OpinionErrorCode.INVALID,
+            _("所给位置不在本市范围内，请核对定位或改填详细地址。"),
+            field="address",
+        )
     digest = lookup_digest(phone)
     existing = Case.objects.filter(submission_key=sub.submission_key).first()
     if existing is not None:

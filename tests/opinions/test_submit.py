@@ -160,6 +160,19 @@ def test_the_code_endpoint_sends_one_code_a_minute(client: Client, station_code:
     assert bad.status_code == 400 and "手机号" in bad.json()["message"]
 
 
+@pytest.mark.parametrize(("lat", "lng"), [("0", "0"), ("-33.868800", "151.209300")])
+def test_a_location_outside_the_city_is_refused_and_nothing_is_stored(
+    client: Client, deputy_code: Code, lat: str, lng: str
+) -> None:
+    """Given a phone whose GPS answers 0,0 (or a reading from Sydney), when the citizen
+    submits, then the form says the place is outside the city and no case is stored."""
+    code = request_code(client, deputy_code.slug)
+    response = client.post(f"/q/{deputy_code.slug}/submit/", form_data(code=code, lat=lat, lng=lng))
+    assert response.status_code == 400
+    assert "不在本市范围内" in str(response.context["form"].errors["address"])
+    assert not opinions().exists()
+
+
 # --------------------------------------------------------------------------- success
 
 
