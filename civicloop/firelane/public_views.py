@@ -108,7 +108,11 @@ def _decision(notice: Notice) -> dict[str, Any] | None:
         "late_percent": LATE_PERCENT_PER_DAY,
         "total_yuan": fen_to_yuan(fine + late),
         "pay_due_on": notice.pay_due_on,
-        "rights": _(DECISION_RIGHTS) % {"due": notice.pay_due_on.strftime("%Y-%m-%d")},
+        "rights": _(DECISION_RIGHTS)
+        % {
+            "days": settings.FIRELANE_PAYMENT_DAYS,
+            "due": notice.pay_due_on.strftime("%Y-%m-%d"),
+        },
     }
 
 
