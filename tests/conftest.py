@@ -41,7 +41,8 @@ def _disabled_modules() -> set[str]:
     }
 
 
-_NEEDS = re.compile(r"""needs_modules\(([^)]*)\)""")
+# The file-level form: `pytestmark = ... needs_modules("<module>") ...` (up to a blank line).
+_NEEDS = re.compile(r"""^pytestmark\s*=.*?needs_modules\(([^)]*)\)""", re.MULTILINE | re.DOTALL)
 
 
 def pytest_ignore_collect(collection_path: Path, config: Any) -> bool | None:
@@ -56,9 +57,22 @@ def pytest_ignore_collect(collection_path: Path, config: Any) -> bool | None:
         return True
     if collection_path.suffix == ".py" and collection_path.is_file():
         for match in _NEEDS.finditer(collection_path.read_text(encoding="utf-8")):
-            if disabled & set(re.findall(r"[\w]+", match.group(1))):
+            if "\n\n" not in match.group(0) and disabled & set(re.findall(r"\w+", match.group(1))):
                 return True
     return None
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """A single test marked `needs_modules("<module>")` is skipped when it is disabled
+    (a file whose imports need the module says so in its `pytestmark`, see above)."""
+    disabled = _disabled_modules()
+    if not disabled:
+        return
+    for item in items:
+        for marker in item.iter_markers("needs_modules"):
+            missing = disabled & set(marker.args)
+            if missing:
+                item.add_marker(pytest.mark.skip(reason=f"module disabled: {', '.join(missing)}"))
 
 
 def services_required() -> bool:

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from django.test import Client
+
+# needs_modules: the paths below are the 民意 and 生命通道 modules' (collected only when
+# both are enabled).
+pytestmark = pytest.mark.needs_modules("opinions", "firelane")
 
 # path -> the security scheme it asks for (None: public)
 MODULE_OPERATIONS: dict[str, str | None] = {

@@ -3,22 +3,12 @@ that must see it: the camera allowlist of the ISAPI push and the rate limits."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client, RequestFactory
-from django.utils import timezone
 
 from civicloop.core.client_ip import client_ip, ip_parse
-from tests.firelane.intake_fixtures import (
-    intake_camera_copies_forgotten,  # noqa: F401 (autouse)
-    intake_site_camera,
-    isapi_body,
-    isapi_xml,
-    plate_jpeg,
-    scene_jpeg,
-)
 
 PROXY = "10.0.0.2"
 CLIENT = "203.0.113.7"
@@ -97,43 +87,6 @@ def test_a_bad_trusted_proxies_entry_trusts_nobody_and_does_not_crash(settings: 
 def test_ip_parse_refuses_what_is_not_an_address() -> None:
     assert ip_parse(None) is None and ip_parse("1.2.3") is None and ip_parse("[::1") is None
     assert str(ip_parse(" 192.0.2.1 ")) == "192.0.2.1"
-
-
-# --------------------------------------------------------------------------- ISAPI allowlist
-
-
-def isapi_push(client: Client, serial: str, **extra: str) -> Any:
-    body, content_type = isapi_body(
-        xml=isapi_xml(when=timezone.now() - timedelta(seconds=5)),
-        scene=scene_jpeg(),
-        plate=plate_jpeg(),
-    )
-    return client.generic("POST", f"/intake/isapi/{serial}/", body, content_type, **extra)
-
-
-@pytest.mark.django_db
-def test_the_isapi_allowlist_sees_the_camera_behind_a_trusted_proxy(
-    settings: Any, tmp_path: Any, behind_nginx: None
-) -> None:
-    from civicloop.firelane.models import Sighting
-
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    # Given a camera allowed only from its own address, pushing through nginx
-    camera = intake_site_camera(serial="CAM-PROXY", ip_allowlist="192.0.2.10")
-    # When an untrusted peer claims to be the camera in X-Forwarded-For
-    spoofed = isapi_push(
-        Client(REMOTE_ADDR=CLIENT), camera.serial, HTTP_X_FORWARDED_FOR="192.0.2.10"
-    )
-    # Then it is refused for its address
-    assert spoofed.status_code == 403, spoofed.content
-    assert spoofed.json()["reason"] == "address"
-    # When the camera's push arrives through the trusted proxy
-    response = isapi_push(
-        Client(REMOTE_ADDR="127.0.0.1"), camera.serial, HTTP_X_FORWARDED_FOR="192.0.2.10"
-    )
-    # Then the allowlist sees the camera and the push is stored
-    assert response.status_code == 200, response.content
-    assert Sighting.objects.filter(camera=camera).count() == 1
 
 
 # --------------------------------------------------------------------------- rate limits

@@ -23,6 +23,7 @@ def test_changelist_opens(login_as, model):
     assert client.get(url).status_code == 200
 
 
+@pytest.mark.needs_modules("opinions")
 def test_case_change_page_has_read_only_timeline(login_as, new_opinion, rf):
     case = new_opinion(steps=("accept",))
     client = login_as("admin")

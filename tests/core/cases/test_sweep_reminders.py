@@ -11,7 +11,8 @@ from civicloop.core.cases.services import transition
 from civicloop.core.cases.sweeps import sla_sweep
 from tests.core.cases.helpers import at, opinion, unit, user
 
-pytestmark = pytest.mark.django_db
+# needs_modules: builds its cases on the 民意 channel (collected only when it is enabled).
+pytestmark = [pytest.mark.django_db, pytest.mark.needs_modules("opinions")]
 
 
 def claimed_by_the_town(*, at_time: str) -> Case:
