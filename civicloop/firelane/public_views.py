@@ -222,13 +222,23 @@ def _limited(request: HttpRequest) -> bool:
     return False
 
 
-@require_POST
-def notice_state_case(request: HttpRequest, token: str) -> HttpResponse:
+def _notice_for_post(request: HttpRequest, token: str) -> Notice | HttpResponse:
+    """The notice an owner's form on their page acts on, or the answer to give instead:
+    the invalid-link page for a bad token, back to the page when the client is over its
+    rate limit. Every POST of the owner's page starts here."""
     notice = notice_by_token(token=token)
     if notice is None:
         return _invalid(request)
     if _limited(request):
         return redirect("firelane_public:notice_page", token=token)
+    return notice
+
+
+@require_POST
+def notice_state_case(request: HttpRequest, token: str) -> HttpResponse:
+    notice = _notice_for_post(request, token)
+    if isinstance(notice, HttpResponse):
+        return notice
     try:
         notice_statement(notice=notice, text=request.POST.get("statement", ""))
         messages.success(request, _("您的陈述申辩已提交，执法人员将在三个工作日内复核并答复。"))
@@ -239,11 +249,9 @@ def notice_state_case(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 def notice_pay(request: HttpRequest, token: str) -> HttpResponse:
-    notice = notice_by_token(token=token)
-    if notice is None:
-        return _invalid(request)
-    if _limited(request):
-        return redirect("firelane_public:notice_page", token=token)
+    notice = _notice_for_post(request, token)
+    if isinstance(notice, HttpResponse):
+        return notice
     # The provider calls back on our public address, not on whatever Host this request had.
     base = settings.SITE_URL
     try:
@@ -260,11 +268,9 @@ def notice_pay(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 def notice_waive_view(request: HttpRequest, token: str) -> HttpResponse:
-    notice = notice_by_token(token=token)
-    if notice is None:
-        return _invalid(request)
-    if _limited(request):
-        return redirect("firelane_public:notice_page", token=token)
+    notice = _notice_for_post(request, token)
+    if isinstance(notice, HttpResponse):
+        return notice
     try:
         notice_waive(notice=notice)
         messages.success(request, _("您已放弃陈述申辩，处罚决定书已送达本页面。"))
