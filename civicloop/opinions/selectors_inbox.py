@@ -14,9 +14,9 @@ from civicloop.core.cases.labels import action_label, state_label
 from civicloop.core.cases.models import Case, Rating, TimelineEntry
 from civicloop.core.units.models import Unit, UnitKind
 from civicloop.core.units.selectors import user_standing
-from civicloop.opinions.hooks import STATION
+from civicloop.opinions.hooks import OPINION, STATION
 
-CHANNEL = "opinion"
+CHANNEL = OPINION.code
 _LIST_DEFERRED = ("body", "contact_name", "contact_phone", "result", "rating_comment")
 # What the citizen sees of the timeline: the steps, not reminders or staff chatter.
 PUBLIC_ACTIONS = frozenset(

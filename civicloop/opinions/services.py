@@ -57,9 +57,10 @@ from civicloop.core.ratelimit import (
 from civicloop.core.units.models import Unit
 from civicloop.opinions.codes import code_receiver
 from civicloop.opinions.errors import OpinionError, OpinionErrorCode
+from civicloop.opinions.hooks import OPINION
 from civicloop.opinions.selectors_inbox import inbox_cases
 
-CHANNEL = "opinion"
+CHANNEL = OPINION.code
 SUBMIT_PURPOSE = "opinion"
 TRACK_PURPOSE = "opinion_track"
 BODY_MAX_CHARS = 2000

@@ -29,9 +29,9 @@ from civicloop.core.areas.models import Area, AreaLevel
 from civicloop.core.cases.models import Case, CaseStep, Rating
 from civicloop.core.units.models import Unit
 from civicloop.core.units.selectors import user_standing
-from civicloop.opinions.hooks import STATION
+from civicloop.opinions.hooks import OPINION, STATION
 
-CHANNEL = "opinion"
+CHANNEL = OPINION.code
 NPC_OFFICE_UNIT = "dept-npc-deputies"  # 温岭市人大常委会代表工作委员会
 RATED = (Rating.SATISFIED, Rating.BASICALLY, Rating.UNSATISFIED)
 SATISFIED = (Rating.SATISFIED, Rating.BASICALLY)
