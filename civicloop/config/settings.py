@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "civicloop.core.attachments",
     "civicloop.core.outbox",
     "civicloop.core.cases",
+    "civicloop.core.forms",
     # The enabled modules (CIVICLOOP_MODULES; see civicloop/config/modules.py).
     *(spec.app for spec in _enabled_modules),
     "civicloop.web",
