@@ -115,6 +115,15 @@ class Application(models.Model):
         default=OwnerRule.AREA_OR_SUBMITTER,
     )
     owner_unit_kinds = models.JSONField(_("受理单位类型"), default=default_owner_kinds)
+    # The question whose answer is an area code (a village list whose choice names are
+    # area codes): it places the submission when no area or point is given.
+    area_question = models.CharField(
+        _("区域题目"),
+        max_length=64,
+        blank=True,
+        default="",
+        help_text=_("答案为区域编码的题目名称（如村社选择题），用于确定受理单位"),
+    )
     # For CHOSEN_UNIT: the units offered.
     owner_units = models.ManyToManyField(
         "units.Unit", blank=True, related_name="+", verbose_name=_("可选受理单位")

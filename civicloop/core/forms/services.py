@@ -20,6 +20,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from civicloop.core import registry
+from civicloop.core.areas.models import Area
 from civicloop.core.areas.services import area_nearest
 from civicloop.core.attachments.models import Attachment
 from civicloop.core.attachments.services import attachments_create_batch
@@ -43,7 +44,6 @@ from civicloop.core.units.selectors import unit_for_area
 
 if TYPE_CHECKING:
     from civicloop.core.accounts.models import ApiKey, User
-    from civicloop.core.areas.models import Area
     from civicloop.core.cases.models import Case
     from civicloop.core.forms.definition import FormDef, Question
 
@@ -405,6 +405,10 @@ def submission_create(
     checked = evaluate(form, _answers_with_uploads(form, answers, files), now=now, strict=True)
     if not checked.ok:
         raise FormError(FormErrorCode.INVALID_ANSWERS, errors=checked.errors)
+    if area is None and application.area_question:
+        answered = checked.answers.get(application.area_question)
+        if answered:
+            area = Area.objects.filter(code=str(answered)).first()
     owner = _owner(application, area=area, unit=unit, submitter=submitter)
     case_area = area or owner.area
     if not application_open_in(application, case_area):
