@@ -1,4 +1,4 @@
-"""A stored photo or voice note. Rows are created only by `services.attachment_create`
+"""A stored photo, voice note or document. Rows are created only by `services.attachment_create`
 and `services.attachments_create_batch`, which check the content first."""
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ class Attachment(models.Model):
     class Kind(models.TextChoices):
         PHOTO = "photo", _("照片")
         VOICE = "voice", _("录音")
+        DOCUMENT = "document", _("文档")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ALL_KINDS: frozenset[str] = frozenset({Attachment.Kind.PHOTO, Attachment.Kind.VOICE})
+# Documents (PDF, DOCX, XLSX, TXT, CSV) only where a caller asks for them (a form's
+# "file" question): the default stays photos and voice notes.
+WITH_DOCUMENTS: frozenset[str] = ALL_KINDS | {Attachment.Kind.DOCUMENT}
 ORIGINAL_NAME_MAX = 200
 _READ_CHUNK = 1024 * 1024
 
@@ -94,6 +97,8 @@ def _too_large(kind: str, limit: int) -> AttachmentError:
         template = _("照片过大（最大 %(limit)s），请压缩后重新上传")
     elif kind == Attachment.Kind.VOICE:
         template = _("录音过大（最大 %(limit)s），请缩短录音后重新上传")
+    elif kind == Attachment.Kind.DOCUMENT:
+        template = _("文档过大（最大 %(limit)s）")
     else:
         template = _("文件过大（最大 %(limit)s）")
     return AttachmentError(AttachmentErrorCode.TOO_LARGE, template, limit=_megabytes(limit))
@@ -151,6 +156,8 @@ def _kind_not_allowed(allowed_kinds: frozenset[str]) -> AttachmentError:
         template = _("此处只能上传照片")
     elif allowed_kinds == {Attachment.Kind.VOICE}:
         template = _("此处只能上传录音")
+    elif allowed_kinds == {Attachment.Kind.DOCUMENT}:
+        template = _("此处只能上传文档（PDF、Word .docx、Excel .xlsx、TXT、CSV）")
     else:
         template = _("此处不能上传这种文件")
     return AttachmentError(AttachmentErrorCode.KIND_NOT_ALLOWED, template)
@@ -164,14 +171,23 @@ def _prepare(upload: UploadedFile, *, allowed_kinds: frozenset[str]) -> _Prepare
     head = _read_head(upload)
     if not head or upload.size == 0:
         raise AttachmentError(AttachmentErrorCode.EMPTY, _("文件是空的，请重新选择"))
+    documents = Attachment.Kind.DOCUMENT in allowed_kinds
+    sniffed = sniffing.sniff(head)
+    data: bytes | None = None
+    if documents and sniffed in (None, sniffing.ZIP):
+        # An Office file is a ZIP and text has no signature: the whole content decides.
+        data = _read_all(upload, kind=Attachment.Kind.DOCUMENT, limit=max_bytes())
+        sniffed = sniffing.document_sniff(data, upload.name or "")
     fmt = sniffing.check_claims(
-        fmt=sniffing.sniff(head),
+        fmt=sniffed,
         filename=upload.name or "",
         content_type=upload.content_type or "",
+        documents=documents,
     )
     if fmt.kind not in allowed_kinds:
         raise _kind_not_allowed(allowed_kinds)
-    data = _read_all(upload, kind=fmt.kind, limit=max_bytes())
+    if data is None:
+        data = _read_all(upload, kind=fmt.kind, limit=max_bytes())
 
     if fmt.kind == Attachment.Kind.PHOTO:
         photo = images.process_photo(data, fmt)
@@ -184,6 +200,15 @@ def _prepare(upload: UploadedFile, *, allowed_kinds: frozenset[str]) -> _Prepare
             width=photo.width,
             height=photo.height,
             thumbnail=photo.thumbnail,
+        )
+    if fmt.kind == Attachment.Kind.DOCUMENT:
+        # Stored byte for byte, no thumbnail; served with the sniffed type and nosniff.
+        return _Prepared(
+            kind=Attachment.Kind.DOCUMENT,
+            fmt=fmt,
+            data=data,
+            sha256=hashlib.sha256(data).hexdigest(),
+            original_name=original_name,
         )
     _check_voice(data, fmt)
     return _Prepared(
@@ -258,8 +283,9 @@ def attachment_create(
     """Check one upload by its content and store it.
 
     Guarantees:
-    - the content is a photo (JPEG, PNG, WebP, HEIC) or a voice note (WebM, Ogg, MP3,
-      M4A, AAC, WAV) of a kind in `allowed_kinds`, and its name and declared type do not
+    - the content is a photo (JPEG, PNG, WebP, HEIC), a voice note (WebM, Ogg, MP3,
+      M4A, AAC, WAV) or, only when `allowed_kinds` has DOCUMENT, a document (PDF, DOCX,
+      XLSX without macros, TXT/CSV text without markup) of a kind in `allowed_kinds`, and its name and declared type do not
       claim another kind; otherwise `AttachmentError` with a Chinese message;
     - it is at most `ATTACHMENT_MAX_BYTES`;
     - a photo is stored re-encoded (JPEG, or PNG if it has transparency), upright,

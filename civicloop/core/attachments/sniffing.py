@@ -9,8 +9,10 @@ is easy to audit.
 
 from __future__ import annotations
 
+import io
 import os
 import struct
+import zipfile
 from dataclasses import dataclass
 from typing import Final, NoReturn
 
@@ -60,7 +62,25 @@ HEIC = _fmt("heic", "HEIC", PHOTO, "image/heic", (".heic", ".heif", ".hif"))
 # one frame without warning, and the 256-colour palette is useless as evidence.
 GIF = _fmt("gif", "GIF", PHOTO, "image/gif", (".gif",), accepted=False)
 AVIF = _fmt("avif", "AVIF", PHOTO, "image/avif", (".avif",), accepted=False)
-PDF = _fmt("pdf", "PDF", DOCUMENT, "application/pdf", (".pdf",), accepted=False)
+PDF = _fmt("pdf", "PDF", DOCUMENT, "application/pdf", (".pdf",))
+DOCX = _fmt(
+    "docx",
+    "Word (DOCX)",
+    DOCUMENT,
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    (".docx",),
+)
+XLSX = _fmt(
+    "xlsx",
+    "Excel (XLSX)",
+    DOCUMENT,
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    (".xlsx",),
+)
+TEXT = _fmt("text", "TXT", DOCUMENT, "text/plain", (".txt", ".text", ".log"))
+CSV = _fmt("csv", "CSV", DOCUMENT, "text/csv", (".csv",))
+# Any other ZIP (a .docm, a plain archive): recognised only to be refused by name.
+ZIP = _fmt("zip", "ZIP", DOCUMENT, "application/zip", (".zip",), accepted=False)
 WEBM = _fmt("webm", "WebM", VOICE, "audio/webm", (".webm", ".weba", ".mka", ".mkv"))
 OGG = _fmt("ogg", "Ogg", VOICE, "audio/ogg", (".ogg", ".oga", ".opus"))
 MP3 = _fmt("mp3", "MP3", VOICE, "audio/mpeg", (".mp3",))
@@ -68,7 +88,10 @@ M4A = _fmt("m4a", "M4A", VOICE, "audio/mp4", (".m4a", ".mp4", ".aac", ".3gp"))
 AAC = _fmt("aac", "AAC", VOICE, "audio/aac", (".aac", ".adts"))
 WAV = _fmt("wav", "WAV", VOICE, "audio/wav", (".wav", ".wave"))
 
-FORMATS: Final = (JPEG, PNG, WEBP, HEIC, GIF, AVIF, PDF, WEBM, OGG, MP3, M4A, AAC, WAV)
+FORMATS: Final = (
+    JPEG, PNG, WEBP, HEIC, GIF, AVIF, PDF, DOCX, XLSX, TEXT, CSV, ZIP,
+    WEBM, OGG, MP3, M4A, AAC, WAV,
+)  # fmt: skip
 
 # Extensions that claim a kind without being a format we recognise by content: a
 # "photo.txt" or a "voice.amr" still says what its sender believed it was.
@@ -131,6 +154,8 @@ def sniff(head: bytes) -> FileFormat | None:
         return GIF
     if head.startswith(b"%PDF-"):
         return PDF
+    if head.startswith(b"PK\x03\x04"):
+        return ZIP
     if head.startswith(b"RIFF") and len(head) >= 12:
         if head[8:12] == b"WEBP":
             return WEBP
@@ -195,11 +220,13 @@ def kind_of_content_type(content_type: str) -> str | None:
     return None
 
 
-def check_claims(*, fmt: FileFormat | None, filename: str, content_type: str) -> FileFormat:
+def check_claims(
+    *, fmt: FileFormat | None, filename: str, content_type: str, documents: bool = False
+) -> FileFormat:
     """Return the sniffed format if the name and declared type are truthful about it.
 
-    Refuses content we do not recognise, formats we recognise only to refuse (PDF, GIF,
-    AVIF), and any file whose extension or declared type claims a different *kind* than
+    Refuses content we do not recognise, formats we recognise only to refuse (GIF, AVIF,
+    and documents unless `documents` says the caller takes them), and any file whose extension or declared type claims a different *kind* than
     the content (a PDF named .jpg, a text file named .mp3). A claim of a different format
     of the same kind (a PNG named .jpg, as WeChat often saves them) is accepted: photos
     are decoded and re-encoded by content, and the stored name and type come from the
@@ -220,7 +247,7 @@ def check_claims(*, fmt: FileFormat | None, filename: str, content_type: str) ->
                 extension=extension,
                 kind=KIND_LABELS[claimed],
             )
-        raise_unsupported()
+        raise_unsupported(documents=documents)
     if claimed is not None and claimed != fmt.kind:
         raise AttachmentError(
             AttachmentErrorCode.CONTENT_MISMATCH,
@@ -244,15 +271,97 @@ def check_claims(*, fmt: FileFormat | None, filename: str, content_type: str) ->
             AttachmentErrorCode.UNSUPPORTED_TYPE,
             _("不支持 GIF 动图，请上传照片（JPEG、PNG、WebP、HEIC）"),
         )
-    if not fmt.accepted:
-        raise_unsupported()
+    if not fmt.accepted or (fmt.kind == DOCUMENT and not documents):
+        raise_unsupported(documents=documents)
     return fmt
 
 
-def raise_unsupported() -> NoReturn:
+def raise_unsupported(*, documents: bool = False) -> NoReturn:
+    if documents:
+        raise AttachmentError(
+            AttachmentErrorCode.UNSUPPORTED_TYPE,
+            _("不支持的文件类型，请上传照片、录音或文档（PDF、Word .docx、Excel .xlsx、TXT、CSV）"),
+        )
     raise AttachmentError(
         AttachmentErrorCode.UNSUPPORTED_TYPE,
         _(
             "不支持的文件类型，请上传照片（JPEG、PNG、WebP、HEIC）或录音（MP3、M4A、WAV、Ogg、WebM）"
         ),
     )
+
+
+# --------------------------------------------------------------------------- documents
+
+# The main part's content type in [Content_Types].xml (ECMA-376 Part 2, §10.1.2.2).
+_OOXML_MAIN: Final = {
+    b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml": DOCX,
+    b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml": XLSX,
+}
+# A [Content_Types].xml is a few KB; a bigger one is not an Office file we want to read
+# (and its declared size bounds what we decompress).
+_CONTENT_TYPES_MAX: Final = 256 * 1024
+# Markup a browser or an SVG viewer would interpret, were a "text" file ever rendered.
+_MARKUP: Final = (
+    b"<!doctype", b"<html", b"<head", b"<body", b"<script", b"<svg", b"<?xml", b"<iframe",
+    b"<object", b"<embed", b"<meta", b"<a ", b"<img",
+)  # fmt: skip
+_TEXT_CONTROLS: Final = frozenset(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D}
+_TEXT_FORMATS: Final = {ext: fmt for fmt in (TEXT, CSV) for ext in fmt.extensions}
+
+
+def _ooxml(data: bytes) -> FileFormat | None:
+    """DOCX or XLSX when the ZIP's [Content_Types].xml names a Word or Excel main part
+    and holds no macros; None for any other ZIP or a broken one."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            try:
+                info = archive.getinfo("[Content_Types].xml")
+            except KeyError:
+                return None
+            if info.file_size > _CONTENT_TYPES_MAX:
+                return None
+            names = archive.namelist()
+            content_types = archive.read(info)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, RuntimeError, ValueError):
+        return None
+    lowered = content_types.lower()
+    if b"macroenabled" in lowered or any(n.lower().endswith("vbaproject.bin") for n in names):
+        return None
+    for main, fmt in _OOXML_MAIN.items():
+        if main in lowered:
+            return fmt
+    return None
+
+
+def _plain_text(data: bytes, extension: str) -> FileFormat | None:
+    """TXT or CSV for a file named so whose content is text (UTF-8, or GB18030 as
+    Chinese Excel saves CSV) without control characters or markup."""
+    fmt = _TEXT_FORMATS.get(extension)
+    if fmt is None:
+        return None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        break
+    else:
+        return None
+    if any(b in _TEXT_CONTROLS for b in set(data)):  # NUL: UTF-16, a binary
+        return None
+    start = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1024].lower()
+    if any(tag in start for tag in _MARKUP):
+        return None
+    return fmt
+
+
+def document_sniff(data: bytes, filename: str) -> FileFormat | None:
+    """The document format the whole content proves, for the formats the first bytes
+    cannot tell (an Office file is a ZIP; text has no signature). Returns the head's
+    format when it is already decisive, None when nothing fits."""
+    fmt = sniff(data[:HEAD_BYTES])
+    if fmt is ZIP:
+        return _ooxml(data) or ZIP
+    if fmt is not None:
+        return fmt
+    return _plain_text(data, extension_of(filename))
