@@ -1,6 +1,6 @@
 from django.urls import path
 
-from civicloop.web import citizen, sign_in_locks, views
+from civicloop.web import citizen, forms_export, sign_in_locks, views
 
 app_name = "web"
 urlpatterns = [
@@ -19,4 +19,8 @@ urlpatterns = [
     path("citizen/cases/<str:number>/", citizen.citizen_case, name="citizen_case"),
     path("citizen/cases/<str:number>/withdraw/", citizen.citizen_withdraw, name="citizen_withdraw"),
     path("attachments/<uuid:pk>/thumb/", views.attachment_thumbnail, name="attachment_thumbnail"),
+    # An application's submissions for staff, and their downloads (forms_export).
+    path("apps/<slug:code>/submissions/", forms_export.app_submissions, name="app_submissions"),
+    path("apps/<slug:code>/export.csv", forms_export.app_export_csv, name="app_export_csv"),
+    path("apps/<slug:code>/export.xlsx", forms_export.app_export_xlsx, name="app_export_xlsx"),
 ]
