@@ -175,3 +175,14 @@ def _calendar_for_the_test(request: pytest.FixtureRequest) -> Iterator[None]:
     # Whatever the test wrote is rolled back or flushed; so must this process's cached
     # copy of the calendar be.
     invalidate_local_cache()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_data_registry() -> Iterator[None]:
+    """Applications and workflow definitions are seen through a process-local snapshot
+    (core.forms.sources); a rolled-back test must not leave its rows visible to the next."""
+    from civicloop.core.forms import sources
+
+    sources.invalidate()
+    yield
+    sources.invalidate()

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.apps import AppConfig
 from django.utils.functional import Promise
@@ -285,17 +285,31 @@ def register_channel(channel: Channel) -> None:
 
 
 def workflow(code: str) -> WorkflowTemplate:
+    """A registered template: a module's (or core's), else one a source holds (a data
+    template `<code>@<version>`, see add_source)."""
     try:
         return _workflows[code]
     except KeyError:
-        raise RegistryError(f"No workflow template {code!r} is registered.") from None
+        pass
+    for source in _sources:
+        found = source.workflow(code)
+        if found is not None:
+            return found
+    raise RegistryError(f"No workflow template {code!r} is registered.")
 
 
 def channel(code: str) -> Channel:
+    """A registered channel: a module's, else one a source holds (an application's, even
+    a disabled one: its old cases still need their labels)."""
     try:
         return _channels[code]
     except KeyError:
-        raise RegistryError(f"No channel {code!r} is registered.") from None
+        pass
+    for source in _sources:
+        found = source.channel(code)
+        if found is not None:
+            return found
+    raise RegistryError(f"No channel {code!r} is registered.")
 
 
 def register_demo_loader(name: str, loader: Callable[[Callable[[str], None]], Any]) -> None:
@@ -337,11 +351,81 @@ def nav_items_for(user: Any) -> list[NavItem]:
 
 
 def channels() -> list[Channel]:
-    return list(_channels.values())
+    """The modules' channels, then the sources' (enabled applications) whose code no
+    module channel uses."""
+    out = list(_channels.values())
+    for source in _sources:
+        out.extend(ch for ch in source.channels() if ch.code not in _channels)
+    return out
 
 
 def workflows() -> list[WorkflowTemplate]:
+    """The modules' templates, then the sources' (every version cases may be on)."""
+    out = list(_workflows.values())
+    for source in _sources:
+        out.extend(t for t in source.workflows() if t.code not in _workflows)
+    return out
+
+
+def static_channels() -> list[Channel]:
+    """Only the channels modules registered in code."""
+    return list(_channels.values())
+
+
+def static_channel_codes() -> frozenset[str]:
+    return frozenset(_channels)
+
+
+def static_workflows() -> list[WorkflowTemplate]:
+    """Only the templates modules (and core) registered in code."""
     return list(_workflows.values())
+
+
+def static_workflow_codes() -> frozenset[str]:
+    return frozenset(_workflows)
+
+
+# --------------------------------------------------------------------------- sources
+
+
+class RegistrySource(Protocol):
+    """Channels and workflow templates held as data (core.forms: applications and
+    workflow definitions). Asked only for what no module registered: module channels
+    and templates win. Must answer repeated lookups without a query each time."""
+
+    def channel(self, code: str) -> Channel | None: ...
+
+    def channels(self) -> list[Channel]: ...
+
+    def workflow(self, code: str) -> WorkflowTemplate | None: ...
+
+    def workflows(self) -> list[WorkflowTemplate]: ...
+
+
+_sources: list[RegistrySource] = []
+
+
+def add_source(source: RegistrySource) -> None:
+    """Add a source of data channels and templates (once; a second add is ignored)."""
+    if all(existing is not source for existing in _sources):
+        _sources.append(source)
+
+
+# The engine calls the handler of an effect it does not implement itself (SPAWN_CASES)
+# after the state change, in the transition's transaction:
+# `handler(case=, action=, actor=, now=, entry=)`, returning data to add to the entry.
+_effect_handlers: dict[str, Callable[..., dict[str, Any] | None]] = {}
+
+
+def register_effect_handler(effect: str, handler: Callable[..., dict[str, Any] | None]) -> None:
+    existing = _effect_handlers.get(str(effect))
+    if existing is not None and existing is not handler:
+        raise RegistryError(f"Effect {effect!r} has a handler already.")
+    _effect_handlers[str(effect)] = handler
+
+
+def effect_handler(effect: str) -> Callable[..., dict[str, Any] | None] | None:
+    return _effect_handlers.get(str(effect))
 
 
 # --------------------------------------------------------------------------- modules

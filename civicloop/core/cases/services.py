@@ -343,6 +343,9 @@ class CaseDraft:
     submission_key: str | None = None
     source: str = "web"
     data: dict[str, Any] = field(default_factory=dict)
+    # The first step's deadline when the submitter sets it (a decision followed up "by
+    # 30 June"); otherwise the initial state's SLA gives it.
+    due_at: datetime | None = None
 
 
 def case_submit(*, draft: CaseDraft, now: datetime | None = None) -> Case:
@@ -422,11 +425,14 @@ def _case_from_draft(draft: CaseDraft, *, number: str, writer: _Writer) -> Case:
         )
     phone = clean_text(draft.contact_phone)
     state = template.state(template.initial)
+    basis: Basis | None = (state.sla, writer.now) if state.sla else None
     due = (
         sla_due_at(start=writer.now, sla=state.sla, office_hours=_office_hours(owner))
         if state.sla
         else None
     )
+    if draft.due_at is not None:
+        due, basis = draft.due_at, None
     case = Case(
         number=number,
         channel=ch.code,
@@ -462,7 +468,7 @@ def _case_from_draft(draft: CaseDraft, *, number: str, writer: _Writer) -> Case:
         unit=owner,
         started_by="submit",
         due=due,
-        basis=(state.sla, writer.now) if state.sla else None,
+        basis=basis,
     )
     entry = writer.entry(
         case,
@@ -728,6 +734,32 @@ def _transition_many(
     return [locked[i] for i in ids]
 
 
+def _run_effect_handlers(
+    *, case: Case, act: Action, actor: User | None, now: datetime, entry: TimelineEntry
+) -> None:
+    """Effects the engine does not implement itself (SPAWN_CASES) are done by the
+    handler registered for them, here: after the state change, in the transition's
+    transaction (a refusal undoes the whole action). What a handler returns is added to
+    the action's timeline entry, whose hash is then computed again (the entry is not
+    written yet, and it is the case's newest)."""
+    extra: dict[str, Any] = {}
+    for effect in act.effects:
+        handler = registry.effect_handler(effect)
+        if handler is None:
+            if effect in _ENGINE_EFFECTS:
+                continue
+            raise CaseError(CaseErrorCode.INVALID, _("该操作的效果没有处理程序，请联系管理员。"))
+        extra.update(handler(case=case, action=act, actor=actor, now=now, entry=entry) or {})
+    if extra:
+        entry.data = {**entry.data, **extra}
+        entry.hash = entry_hash(entry, case_number=case.number)
+        case.timeline_hash = entry.hash
+
+
+# Effects `_apply` implements itself; any other needs a registered handler.
+_ENGINE_EFFECTS = frozenset(Effect) - {Effect.SPAWN_CASES}
+
+
 def _apply(
     case: Case,
     action: str,
@@ -919,6 +951,7 @@ def _apply(
         data=entry_data,
         attachments=given.attachments,
     )
+    _run_effect_handlers(case=case, act=act, actor=actor, now=now, entry=entry)
     changed.append(case)
     if Effect.MERGE in act.effects and given.merge_into is not None:
         merged = writer.locked[given.merge_into.pk]

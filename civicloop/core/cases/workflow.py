@@ -12,8 +12,12 @@ rating returns), so no code outside a template names its states or actions.
 
 from __future__ import annotations
 
+import copy
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -63,6 +67,49 @@ class Effect(StrEnum):
     RESUME = "resume"  # the clock runs again with the time that was left
     MERGE = "merge"
     CLOSE = "close"
+    # Each instance of a repeat of the case's form answers becomes a case of its own on
+    # another channel (a meeting's decisions, a visit's matters), linked "came from" /
+    # "became". Done by the handler registered for it (core.forms); its parameters are
+    # the action's `params` (repeat, channel, title; body, due, when, owner).
+    SPAWN_CASES = "spawn_cases"
+
+
+class Params(Mapping[str, Any]):
+    """An action's effect parameters: a read-only, hashable mapping of JSON values (so
+    an Action stays frozen and hashable). Reading a value gives a copy."""
+
+    __slots__ = ("_data", "_key")
+
+    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
+        key = json.dumps(dict(data or {}), sort_keys=True, ensure_ascii=False)
+        self._data: dict[str, Any] = json.loads(key)
+        self._key = key
+
+    def __getitem__(self, name: str) -> Any:
+        return copy.deepcopy(self._data[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Params):
+            return self._key == other._key
+        return isinstance(other, Mapping) and self._data == dict(other)
+
+    def __repr__(self) -> str:
+        return f"Params({self._key})"
+
+    def as_dict(self) -> dict[str, Any]:
+        return copy.deepcopy(self._data)
+
+
+NO_PARAMS = Params()
 
 
 # The timeline entry `case_submit` writes when a case opens: not an action of any
@@ -109,6 +156,8 @@ class Action:
     unit_must_differ: bool = False
     # The page offers site photos with it (a handling result).
     takes_photos: bool = False
+    # The parameters of its effects (SPAWN_CASES: repeat, channel, title ...).
+    params: Params = NO_PARAMS
 
 
 @dataclass(frozen=True)
@@ -249,6 +298,13 @@ class WorkflowTemplate:
             need(Requires.MERGE_INTO)
         if Effect.CLOSE in effects and not target.terminal:
             raise refuse("closes: its target must be a terminal state")
+        if Effect.SPAWN_CASES in effects:
+            for name in ("repeat", "channel", "title"):
+                value = a.params.get(name)
+                if not isinstance(value, str) or not value.strip():
+                    raise refuse(f"spawns cases, so its params must name its {name}")
+            if a.params.get("owner", "parent") not in ("parent", "area"):
+                raise refuse("spawns cases: params owner must be 'parent' or 'area'")
 
 
 # ---------------------------------------------------------------------------
