@@ -197,10 +197,12 @@ def _order(form: FormDef) -> list[Question]:
 def _compile(
     form: FormDef, q: Question, kind: str, expr: str, context: tuple[str, ...]
 ) -> Compiled:
+    where = f"survey 表第 {q.row} 行" if q.row else q.name
     try:
         return compile_expression(expr, _resolver(form, context), literal_refs=True)
+    except FormError as exc:
+        raise FormError(exc.code, where=where, field=q.name) from None
     except ExpressionError as exc:
-        where = f"survey 表第 {q.row} 行" if q.row else q.name
         raise FormError(
             FormErrorCode.BAD_FORM,
             gettext("题目 %(name)s 的 %(column)s 表达式有误：%(error)s")
@@ -245,10 +247,12 @@ def plan_for(form: FormDef) -> _Plan:
                     raise ExpressionError(name)
                 return variables[name]
 
+            where = f"survey 表第 {q.row} 行" if q.row else q.name
             try:
                 compiled_filter = compile_expression(q.choice_filter, as_variable)
+            except FormError as exc:
+                raise FormError(exc.code, where=where, field=q.name) from None
             except ExpressionError as exc:
-                where = f"survey 表第 {q.row} 行" if q.row else q.name
                 raise FormError(
                     FormErrorCode.BAD_FORM,
                     gettext("题目 %(name)s 的 %(column)s 表达式有误：%(error)s")
