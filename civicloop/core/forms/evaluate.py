@@ -201,7 +201,7 @@ def _compile(
     try:
         return compile_expression(expr, _resolver(form, context), literal_refs=True)
     except FormError as exc:
-        raise FormError(exc.code, where=where, field=q.name) from None
+        raise FormError(FormErrorCode(exc.code), where=where, field=q.name) from None
     except ExpressionError as exc:
         raise FormError(
             FormErrorCode.BAD_FORM,
@@ -251,7 +251,7 @@ def plan_for(form: FormDef) -> _Plan:
             try:
                 compiled_filter = compile_expression(q.choice_filter, as_variable)
             except FormError as exc:
-                raise FormError(exc.code, where=where, field=q.name) from None
+                raise FormError(FormErrorCode(exc.code), where=where, field=q.name) from None
             except ExpressionError as exc:
                 raise FormError(
                     FormErrorCode.BAD_FORM,
@@ -465,7 +465,13 @@ class _State:
             raise too_complex("nodes")
 
     def fill(
-        self, parent: ET.Element, questions: tuple[Question, ...], answers: Any, prefix: str
+        self,
+        parent: ET.Element,
+        questions: tuple[Question, ...],
+        answers: Any,
+        prefix: str,
+        *,
+        checked: bool = False,
     ) -> None:
         """Build the elements of `questions` under `parent` from `answers` (a flat dict)."""
         if not isinstance(answers, Mapping):
@@ -475,7 +481,7 @@ class _State:
                 elem = ET.SubElement(parent, q.name)
                 self.count()
                 self.keys[elem] = prefix + q.name
-                self.fill(elem, q.children, answers, prefix)
+                self.fill(elem, q.children, answers, prefix, checked=checked)
             elif q.type == "repeat":
                 raw = answers.get(q.name)
                 if raw is None:
@@ -487,13 +493,15 @@ class _State:
                     self.repeat_errors[prefix + q.name] = gettext("格式不对。")
                     instances = [i for i in instances if isinstance(i, Mapping)]
                 for index, inst in enumerate(instances):
-                    self.add_instance(parent, q, inst, prefix, index)
+                    self.add_instance(parent, q, inst, prefix, index, checked=checked)
             else:
                 elem = ET.SubElement(parent, q.name)
                 self.count()
                 key = prefix + q.name
                 self.keys[elem] = key
                 if q.name not in answers:
+                    if checked:
+                        continue
                     self.absent.add(elem)
                     if q.default and not _is_dynamic(q.default) and q.type not in _NO_ANSWER:
                         try:
@@ -501,7 +509,7 @@ class _State:
                         except _Invalid:
                             elem.text = ""
                     continue
-                if q.type in _NO_ANSWER or q.type == "calculate" or q.is_meta:
+                if q.type in _NO_ANSWER or (not checked and (q.type == "calculate" or q.is_meta)):
                     continue
                 try:
                     elem.text = _coerce(q, answers[q.name])
@@ -509,7 +517,14 @@ class _State:
                     self.type_errors[elem] = str(exc)
 
     def add_instance(
-        self, parent: ET.Element, q: Question, inst: Any, prefix: str, index: int
+        self,
+        parent: ET.Element,
+        q: Question,
+        inst: Any,
+        prefix: str,
+        index: int,
+        *,
+        checked: bool = False,
     ) -> ET.Element:
         elem = ET.Element(q.name)
         # Keep instances of one repeat together, after their last sibling.
@@ -522,7 +537,7 @@ class _State:
         self.count()
         inner = f"{prefix}{q.name}[{index}]."
         self.keys[elem] = inner[:-1]
-        self.fill(elem, q.children, inst, inner)
+        self.fill(elem, q.children, inst, inner, checked=checked)
         return elem
 
 
@@ -785,4 +800,37 @@ def _collect(state: _State, questions: tuple[Question, ...], parent: ET.Element)
     return out
 
 
-__all__ = ["Evaluation", "dependency_cycle", "evaluate", "plan_for"]
+def expression_value(
+    form: FormDef,
+    expression: str,
+    answers: Mapping[str, Any],
+    *,
+    now: datetime,
+    budget: float = DEFAULT_BUDGET_SECONDS,
+) -> str:
+    """The string value of one expression (e.g. the settings' instance_name) over
+    answers already checked by `evaluate` (read as they are: no relevance, no
+    calculations are recomputed), from the root of the form. FormError(BAD_FORM) when
+    it does not compile, FormError(TOO_COMPLEX) past the bounds."""
+    key = "expr:" + expression
+    compiled = form.cache.get(key)
+    if compiled is None:
+        try:
+            compiled = compile_expression(expression, _resolver(form, ()), literal_refs=True)
+        except ExpressionError as exc:
+            raise FormError(FormErrorCode.BAD_FORM, str(exc)) from None
+        form.cache[key] = compiled
+    state = _State(form, plan_for(form))
+    state.fill(
+        state.root,
+        form.questions,
+        answers if isinstance(answers, Mapping) else {},
+        "",
+        checked=True,
+    )
+    tree = get_node_tree(state.root)
+    ev = Evaluator(tree, now=now, budget=budget)
+    return ev.string(compiled, tree)
+
+
+__all__ = ["Evaluation", "dependency_cycle", "evaluate", "expression_value", "plan_for"]

@@ -39,3 +39,17 @@ def xlsform_bytes(
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def formdef(
+    survey: list[list[Any]],
+    choices: list[list[Any]] | None = None,
+    settings: list[list[Any]] | None = None,
+) -> Any:
+    """The FormDef of an XLSForm built from rows, through convert_xlsform (so every
+    upload check runs)."""
+    from civicloop.core.forms.convert import convert_xlsform
+    from civicloop.core.forms.definition import FormDef
+
+    converted = convert_xlsform(xlsform_bytes(survey, choices, settings), "test.xlsx")
+    return FormDef.from_json(converted.definition)
