@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from civicloop.core.forms.definition import FormDef, Question
 
 # Rows fetched from the database at a time; answers are decrypted one row at a time.
-CHUNK = 200
+CHUNK = 100
 # An XLSX is built in memory up to this size, then on disk (constant memory).
 XLSX_SPOOL_BYTES = 4 * 1024 * 1024
 # Excel's limits on a sheet's title (31 characters, none of these).
