@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -32,6 +33,16 @@ from civicloop.core.client_ip import client_ip
 from civicloop.core.errors import refusal_show
 
 SESSION_PHONE = "citizen_code_phone"
+SESSION_NEXT = "citizen_next"
+
+
+def _next_kept(request: HttpRequest) -> None:
+    """Remember a safe `?next=` (an application's submit page) for after the sign-in."""
+    target = request.GET.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        request.session[SESSION_NEXT] = target
 
 
 class PhoneForm(forms.Form):
@@ -54,6 +65,7 @@ class CodeForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def citizen_login(request: HttpRequest) -> HttpResponse:
     """Step 1: the phone gets a code (rate-limited). Step 2: the code signs the citizen in."""
+    _next_kept(request)
     phone = request.session.get(SESSION_PHONE, "")
     phone_form = PhoneForm(initial={"phone": phone})
     code_form = CodeForm()
@@ -81,7 +93,8 @@ def citizen_login(request: HttpRequest) -> HttpResponse:
                 user = citizen_for_phone(phone=verified)
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 request.session.pop(SESSION_PHONE, None)
-                return redirect("web:citizen_cases")
+                target = request.session.pop(SESSION_NEXT, "")
+                return redirect(target or "web:citizen_cases")
     return render(
         request,
         "web/citizen_login.html",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from civicloop.web import citizen, forms_export, sign_in_locks, views
+from civicloop.web import citizen, forms_export, forms_pages, sign_in_locks, views
 
 app_name = "web"
 urlpatterns = [
@@ -19,6 +19,9 @@ urlpatterns = [
     path("citizen/cases/<str:number>/", citizen.citizen_case, name="citizen_case"),
     path("citizen/cases/<str:number>/withdraw/", citizen.citizen_withdraw, name="citizen_withdraw"),
     path("attachments/<uuid:pk>/thumb/", views.attachment_thumbnail, name="attachment_thumbnail"),
+    path("apps/", forms_pages.apps_list, name="apps"),
+    path("apps/<slug:code>/new/", forms_pages.app_submit, name="app_submit"),
+    path("apps/<slug:code>/new/evaluate", forms_pages.app_evaluate, name="app_evaluate"),
     # An application's submissions for staff, and their downloads (forms_export).
     path("apps/<slug:code>/submissions/", forms_export.app_submissions, name="app_submissions"),
     path("apps/<slug:code>/export.csv", forms_export.app_export_csv, name="app_export_csv"),
