@@ -560,7 +560,8 @@ def _answer_nodes(
             if rows:
                 out.append(AnswerNode(kind="repeat", label=label, rows=rows))
             continue
-        if value in (None, "", []) or kind == "note" or question.is_meta:
+        # A calculation is shown only through a read-only question that displays it.
+        if value in (None, "", []) or kind in ("note", "calculate") or question.is_meta:
             continue
         if kind in SELECT_ONE or kind in SELECT_MANY:
             names = value if isinstance(value, list) else str(value).split()
@@ -574,6 +575,17 @@ def _answer_nodes(
             out.append(AnswerNode(kind="media", label=label, media=ids, media_type=kind))
         elif kind == "acknowledge":
             out.append(AnswerNode(kind="value", label=label, text="✓"))
+        elif kind == "dateTime":
+            text = _value_text(value)
+            match = re.match(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})", text)
+            out.append(
+                AnswerNode(
+                    kind="value", label=label, text=f"{match[1]} {match[2]}" if match else text
+                )
+            )
+        elif kind == "geopoint":
+            lat, lng = _geo_parts(value)
+            out.append(AnswerNode(kind="value", label=label, text=f"{lat}, {lng}"))
         else:
             out.append(AnswerNode(kind="value", label=label, text=_value_text(value)))
     return out
