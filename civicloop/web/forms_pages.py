@@ -174,6 +174,8 @@ def _render_page(
         "unit_error": errors.get(UNIT_FIELD, ""),
         "field_errors": field_errors,
         "page_errors": page_errors or [],
+        # Files cannot be kept on a page shown again: say so.
+        "files_lost": bool(page_errors) and any(q.is_media for q in form.walk()),
         "submission_key": (kept.submission_key if kept else "") or uuid.uuid4().hex,
         "evaluate_url": reverse("web:app_evaluate", args=[application.code]),
     }

@@ -94,6 +94,18 @@ def test_forms_journey(chromium_page, live_server, visit_app, tmp_path: Path) ->
     expect(page.locator("h1")).to_have_text("走访登记")
     shots(page, "blank")
 
+    # Sent blank: the page comes back with every error at its field and a summary.
+    page.fill("#f-place", "先填的地点")
+    page.locator(".xf-actions button[type=submit]").click()
+    page.wait_for_load_state("load")
+    summary = page.locator("#xf-summary")
+    expect(summary).to_be_visible()
+    expect(summary).to_contain_text("人数：此项必填。")
+    expect(page.locator("#e-f-people")).to_have_text("此项必填。")
+    expect(page.locator("#f-place")).to_have_value("先填的地点")
+    shots(page, "refused")
+    assert not Case.objects.filter(channel="visit").exists()
+
     # `relevant`: the issue is asked only when there is one.
     issue = page.locator("#q-f-issue")
     expect(issue).to_be_hidden()

@@ -369,3 +369,32 @@ def test_a_citizen_signs_in_and_comes_back_to_the_form(
 def test_citizen_next_must_be_on_this_site(demo: None, client: Client) -> None:
     client.get("/citizen/?next=https%3A%2F%2Fevil.example%2F")
     assert "citizen_next" not in client.session
+
+
+def test_answers_keep_the_labels_of_their_form_version(app: Application, client: Client) -> None:
+    staff(client)
+    assert client.post(URL, good_post()).status_code == 302
+    case = Case.objects.get(channel="visit")
+    # A new version renames the question; the old submission keeps its own label.
+    definition = json.loads(json.dumps(app.current_form.definition))
+    for child in definition["children"]:
+        if child["name"] == "place":
+            child["label"] = {"Chinese (zh)": "新版地点", "English (en)": "New place"}
+    newer = FormVersion.objects.create(
+        application=app, version=2, title="走访登记", definition=definition, source=b"", sha256="y"
+    )
+    app.current_form = newer
+    app.save()
+    page = client.get(f"/cases/{case.number}/").content.decode()
+    assert "<dt>地点</dt>" in page and "新版地点" not in page
+    assert "表单第 1 版" in page
+    assert "新版地点" in client.get(URL).content.decode()
+
+
+def test_submit_page_query_count(
+    app: Application, client: Client, django_assert_max_num_queries: Any
+) -> None:
+    staff(client)
+    client.get(URL)
+    with django_assert_max_num_queries(14):
+        assert client.get(URL).status_code == 200
