@@ -122,7 +122,9 @@ class Kept:
 def _routing_choices(application: Application) -> tuple[list[Area], list[Unit]]:
     areas: list[Area] = []
     units: list[Unit] = []
-    if application.owner_rule in (OwnerRule.AREA, OwnerRule.AREA_OR_SUBMITTER):
+    # A form that asks for the place itself (`area_question`) needs no second select.
+    by_area = application.owner_rule in (OwnerRule.AREA, OwnerRule.AREA_OR_SUBMITTER)
+    if by_area and not application.area_question:
         towns = list(application.towns.order_by("code"))
         areas = towns or list(Area.objects.filter(level=AreaLevel.TOWN).order_by("code"))
     if application.owner_rule == OwnerRule.CHOSEN_UNIT:

@@ -208,3 +208,72 @@ def test_forms_journey(chromium_page, live_server, visit_app, tmp_path: Path) ->
     expect(page.locator(".xf-answers audio")).to_have_count(1)
     expect(page.locator(".xf-answers")).to_contain_text("2026-12-01 09:30")
     expect(page.locator(".xf-answers dt", has_text="double")).to_have_count(0)
+
+
+NESTED_SURVEY = [
+    ["type", "name", "label", "required"],
+    ["begin_repeat", "households", "住户", None],
+    ["text", "head", "户主", "yes"],
+    ["begin_repeat", "members", "成员", None],
+    ["text", "member", "姓名", None],
+    ["end_repeat", None, None, None],
+    ["end_repeat", None, None, None],
+]
+
+
+def test_nested_repeats_and_the_demo_forms(chromium_page, live_server, visit_app) -> None:
+    """Rows of a repeat inside a repeat are added and removed in the page and keep their
+    answers (the page renumbers them); the demo applications' forms render on a phone."""
+    from playwright.sync_api import expect
+
+    from civicloop.core.cases.models import Case
+    from civicloop.core.demo import DEMO_PASSWORD
+    from civicloop.core.forms.models import Application, Submission
+    from civicloop.core.forms.services import application_import_xlsform
+    from tests.core.forms.xlsforms import xlsform_bytes
+
+    application_import_xlsform(
+        code="census",
+        data=xlsform_bytes(NESTED_SURVEY, settings=[["form_title"], ["住户登记"]]),
+        filename="census.xlsx",
+    )
+    page = chromium_page
+    base = live_server.url
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.set_viewport_size(PHONE)
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.locator("form.stack button[type=submit]").click()
+    page.wait_for_url(f"{base}/workbench/")
+
+    page.goto(f"{base}/apps/census/new/")
+    page.select_option("#f-__area", "331081100")  # the admin has no unit to fall back on
+    page.fill("[name='households[0].head']", "甲")
+    page.fill("[name='households[0].members[0].member']", "甲一")
+    page.locator("button[name=__add][value=households]").click()
+    page.fill("[name='households[1].head']", "乙")
+    page.fill("[name='households[1].members[0].member']", "乙一")
+    page.locator("button[name=__add][value='households[1].members']").click()
+    page.fill("[name='households[1].members[1].member']", "乙二")
+    # Removing the first household renumbers the second, its members and their buttons.
+    page.locator("button[name=__remove][value='households[0]']").click()
+    expect(page.locator("[name='households[0].head']")).to_have_value("乙")
+    expect(page.locator("[name='households[0].members[1].member']")).to_have_value("乙二")
+    page.locator("button[name=__add][value='households[0].members']").click()
+    page.fill("[name='households[0].members[2].member']", "乙三")
+    page.screenshot(path=str(SHOTS / "forms-nested-phone.png"), full_page=True)
+    page.locator(".xf-actions button[type=submit]").click()
+    page.wait_for_url(f"{base}/cases/*/")
+    answers = Submission.objects.get(case=Case.objects.get(channel="census")).answers
+    assert answers["households"] == [
+        {"head": "乙", "members": [{"member": "乙一"}, {"member": "乙二"}, {"member": "乙三"}]}
+    ]
+
+    for app in Application.objects.filter(current_form__isnull=False).exclude(code="census"):
+        page.goto(f"{base}/apps/{app.code}/new/")
+        expect(page.locator("form.xf-form")).to_be_visible()
+        page.wait_for_timeout(400)  # the first live check
+        shots(page, f"demo-{app.code}")
+    assert errors == []
