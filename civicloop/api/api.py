@@ -289,6 +289,9 @@ def cases_create(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]
     return Status(201, created)
 
 
+# Applications defined as data (core.forms): /api/v1/apps (civicloop/api/apps_api.py).
+api.add_router("/apps", "civicloop.api.apps_api.router")
+
 # Every enabled module's router, under /api/v1/<api_prefix>/ (ModuleSpec): its JSON
 # endpoints are in this one OpenAPI schema, under one error mapping and schemathesis.
 for _spec in registry.modules():
