@@ -398,3 +398,29 @@ def test_submit_page_query_count(
     client.get(URL)
     with django_assert_max_num_queries(14):
         assert client.get(URL).status_code == 200
+
+
+def test_chosen_unit_is_asked_and_required(
+    make_app: Callable[..., Application], client: Client
+) -> None:
+    from civicloop.core.forms.models import OwnerRule
+
+    app = make_app(owner_rule=OwnerRule.CHOSEN_UNIT)
+    town = Unit.objects.get(code="town-331081100")
+    app.owner_units.add(town)
+    staff(client)
+    page = client.get(URL).content.decode()
+    assert 'name="unit"' in page and f'<option value="{town.pk}">' in page
+    assert 'name="area"' not in page
+    refused = client.post(URL, good_post())
+    assert refused.status_code == 400
+    assert 'href="#f-__unit"' in refused.content.decode()
+    assert client.post(URL, good_post(unit=str(town.pk))).status_code == 302
+    assert Case.objects.get(channel="visit").owner_unit == town
+
+
+def test_the_live_check_speaks_english_when_the_page_does(app: Application, client: Client) -> None:
+    staff(client)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    result = json.loads(client.post(EVAL, {"people": "0"}).content)
+    assert result["errors"]["people"] == "Between 1 and 500"
