@@ -339,3 +339,47 @@ def test_a_large_export_streams_in_bounded_memory(app: Application, zeguo: Unit)
     assert size > 0
     assert xlsx_peak < total / 3, (xlsx_peak, total)
     assert time.perf_counter() - started < 120
+
+
+# --------------------------------------------------------------------------- a "file" question
+
+
+def test_a_file_question_takes_a_document_and_the_export_links_it(demo_city: None) -> None:
+    """Through submission_create: a PDF for a "file" question is stored as a document
+    (checked by content), the staff member may open it, and the export links it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from civicloop.core.attachments.errors import AttachmentError, AttachmentErrorCode
+    from civicloop.core.attachments.models import Attachment
+    from civicloop.core.forms.services import submission_create
+
+    survey = [HEAD, ["text", "topic", "议题", "Topic"], ["file", "minutes", "会议纪要", "Minutes"]]
+    app, _v, _c = application_import_xlsform(
+        code="minutes", data=_xlsform(survey, CHOICES, "会议纪要"), filename="m.xlsx"
+    )
+    clerk = _user("handler_zeguo")
+    pdf = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+    case = submission_create(
+        application=app,
+        answers={"topic": "村民议事"},
+        files={"minutes": [SimpleUploadedFile("纪要.pdf", pdf, content_type="application/pdf")]},
+        submitter=clerk,
+    )
+    attachment = Attachment.objects.get()
+    assert attachment.kind == "document" and attachment.content_type == "application/pdf"
+    assert Submission.objects.get(case=case).answers["minutes"] == [str(attachment.pk)]
+    client = _client("handler_zeguo")
+    opened = client.get(f"/attachments/{attachment.pk}/")
+    assert opened.status_code == 200 and b"".join(opened.streaming_content) == pdf
+    body = b"".join(client.get("/apps/minutes/export.csv").streaming_content).decode("utf-8-sig")
+    assert f"http://testserver/attachments/{attachment.pk}/" in body
+    # An executable is refused whole: nothing more stored.
+    with pytest.raises(AttachmentError) as caught:
+        submission_create(
+            application=app,
+            answers={"topic": "x"},
+            files={"minutes": [SimpleUploadedFile("a.exe", b"MZ\x90\x00" + b"\x00" * 64)]},
+            submitter=clerk,
+        )
+    assert caught.value.code is AttachmentErrorCode.UNSUPPORTED_TYPE
+    assert Attachment.objects.count() == 1
