@@ -92,7 +92,7 @@ def _is_citizen(request: HttpRequest) -> bool:
 
 @require_GET
 def apps_list(request: HttpRequest) -> HttpResponse:
-    """The applications this person may submit to, as cards."""
+    """The applications shown in the menu that this person may submit to, as cards."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     lang = _lang()
@@ -102,6 +102,7 @@ def apps_list(request: HttpRequest) -> HttpResponse:
             "name": app.name_en if lang == "en" and app.name_en else app.name,
         }
         for app in applications_for(request.user)
+        if app.show_in_menu  # the others show elsewhere (a station's code page)
     ]
     return render(request, "web/apps/list.html", {"cards": cards})
 

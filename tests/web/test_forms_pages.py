@@ -141,6 +141,9 @@ def test_apps_list_and_menu(app: Application, client: Client) -> None:
     assert "走访登记" in page and 'href="/apps/visit/new/"' in page
     workbench = client.get("/workbench/").content.decode()
     assert 'href="/apps/"' in workbench
+    Application.objects.filter(code="visit").update(show_in_menu=False)
+    assert 'href="/apps/visit/new/"' not in client.get("/apps/").content.decode()
+    assert client.get(URL).status_code == 200  # still open where it is shown
     Application.objects.update(enabled=False)  # the demo's applications too
     assert 'href="/apps/"' not in client.get("/workbench/").content.decode()
     assert "走访登记" not in client.get("/apps/").content.decode()
