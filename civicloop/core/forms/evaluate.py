@@ -34,6 +34,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext
 from elementpath import get_node_tree
+from elementpath.datatypes import UntypedAtomic
 
 from civicloop.core.forms.definition import FormDef, Question, is_static_flag
 from civicloop.core.forms.errors import FormError, FormErrorCode
@@ -51,6 +52,8 @@ from civicloop.core.forms.xpath import (
 MAX_REPEAT_INSTANCES = 500
 MAX_NODES = 20_000
 MAX_TEXT_CHARS = 10_000  # one answer
+FILTER_CACHE_SIZE = 4096  # distinct choice-filter inputs kept per form
+_IMPURE = re.compile(r"\b(current|once|now|today|uuid|random|position|indexed-repeat)\s*\(")
 INT_MAX = 2**31 - 1  # ODK's integer is 32-bit
 DECIMAL_MAX = Decimal("1e15")
 YEAR_MIN, YEAR_MAX = 1800, 2200
@@ -86,8 +89,12 @@ class _Plan:
     exprs: dict[tuple[str, str], Compiled]
     # choice_filter: (compiled with $odkrN variables, the refs' compiled paths)
     filters: dict[str, tuple[Compiled, list[Compiled]]]
-    choice_nodes: dict[str, list[tuple[str, Any]]]
+    # choice list name -> the elementpath tree of <root><item><name/>columns</item>...
+    choice_nodes: dict[str, Any]
     instance_name: Compiled | None
+    # Choice filters whose result depends only on their references' values.
+    pure_filters: set[str] = field(default_factory=set)
+    filter_cache: dict[Any, list[str]] = field(default_factory=dict)
 
 
 def _path(q: Question) -> tuple[str, ...]:
@@ -219,7 +226,7 @@ def plan_for(form: FormDef) -> _Plan:
         return cached  # type: ignore[no-any-return]
     exprs: dict[tuple[str, str], Compiled] = {}
     filters: dict[str, tuple[Compiled, list[Compiled]]] = {}
-    choice_nodes: dict[str, list[tuple[str, Any]]] = {}
+    choice_nodes: dict[str, Any] = {}
     for q in form.walk():
         own = _path(q)
         for kind, expr in (
@@ -249,7 +256,8 @@ def plan_for(form: FormDef) -> _Plan:
 
             where = f"survey 表第 {q.row} 行" if q.row else q.name
             try:
-                compiled_filter = compile_expression(q.choice_filter, as_variable)
+                # One XPath over the whole list, as an XForm itemset does.
+                compiled_filter = compile_expression(f"item[({q.choice_filter})]/name", as_variable)
             except FormError as exc:
                 raise FormError(FormErrorCode(exc.code), where=where, field=q.name) from None
             except ExpressionError as exc:
@@ -263,15 +271,14 @@ def plan_for(form: FormDef) -> _Plan:
                 _compile(form, q, "choice_filter", "${" + name + "}", own) for name in refs
             ]
             filters[q.name] = (compiled_filter, ref_paths)
-            nodes = []
+            items = ET.Element("root")
             for choice in q.choices:
-                item = ET.Element("item")
+                item = ET.SubElement(items, "item")
                 ET.SubElement(item, "name").text = choice.name
                 for key, value in choice.extra.items():
-                    if re.match(r"^[A-Za-z_][\w.\-]*$", key):
+                    if re.match(r"^[A-Za-z_][\w.\-]*$", key) and key != "name":
                         ET.SubElement(item, key).text = value
-                nodes.append((choice.name, get_node_tree(item)))
-            choice_nodes[q.name] = nodes
+            choice_nodes[q.name] = get_node_tree(items)
     instance_name = None
     if form.instance_name.strip():
         try:
@@ -281,6 +288,9 @@ def plan_for(form: FormDef) -> _Plan:
         except ExpressionError:
             instance_name = None
     plan = _Plan(
+        pure_filters={
+            name for name in filters if not _IMPURE.search(form.by_name[name].choice_filter)
+        },
         order=_order(form),
         exprs=exprs,
         filters=filters,
@@ -766,16 +776,28 @@ def _allowed_choices(q: Question, node: Any, plan: _Plan, ev: Evaluator) -> list
     if spec is None:
         return names
     compiled, ref_paths = spec
+    # The filter sees each reference as its values (strings), not as nodes: its result
+    # then depends on those strings alone, and is kept on the plan for every later
+    # evaluation with the same inputs (unless it reads the clock or current()).
     variables: dict[str, Any] = {}
     for i, path in enumerate(ref_paths):
         found = ev.run(path, node)
-        variables[f"odkr{i}"] = (
-            found if isinstance(found, list) else ([] if found is None else [found])
-        )
-    variables["odkcurrent"] = node
-    return [
-        name for name, item in plan.choice_nodes[q.name] if ev.boolean(compiled, item, variables)
-    ]
+        nodes = found if isinstance(found, list) else ([] if found is None else [found])
+        variables[f"odkr{i}"] = [UntypedAtomic(_text_of(n)) for n in nodes]
+    memo_key = (q.name, *(tuple(str(v) for v in vals) for vals in variables.values()))
+    shared = plan.filter_cache if q.name in plan.pure_filters else ev.memo
+    if memo_key not in shared:
+        variables["odkcurrent"] = node
+        found = ev.run(compiled, plan.choice_nodes[q.name], variables)
+        picked = {_text_of(n) for n in found} if isinstance(found, list) else set()
+        if len(shared) >= FILTER_CACHE_SIZE:
+            shared.clear()
+        shared[memo_key] = [name for name in names if name in picked]
+    return list(shared[memo_key])
+
+
+def _text_of(item: Any) -> str:
+    return str(getattr(item, "string_value", item))
 
 
 def _collect(state: _State, questions: tuple[Question, ...], parent: ET.Element) -> dict[str, Any]:

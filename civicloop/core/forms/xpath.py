@@ -292,6 +292,19 @@ def _items(token: Any, context: Any) -> list[Any]:
 
 def _atoms(token: Any, context: Any) -> tuple[bool, list[Any]]:
     """(is a node-set, values): nodes as their string values."""
+    # Fast paths for the leaves comparisons mostly hold (the same results elementpath
+    # gives; a choice filter runs them once per choice, so they are the hot loop).
+    symbol = token.symbol
+    if symbol == "(string)" or symbol == "(integer)" or symbol == "(decimal)":
+        return False, [token.value]
+    if symbol == "$":
+        value = context.variables.get(token[0].value)
+        if isinstance(value, list) and not any(isinstance(x, XPathNode) for x in value):
+            return False, value
+    elif symbol == "(name)" and isinstance(context.item, ElementNode) and ":" not in token.value:
+        name = token.value
+        children = [c for c in context.item if isinstance(c, ElementNode) and c.elem.tag == name]
+        return True, [c.string_value for c in children]
     items = _items(token, context)
     is_nodes = any(isinstance(x, XPathNode) for x in items)
     return is_nodes, [x.string_value if isinstance(x, XPathNode) else x for x in items]
@@ -780,6 +793,8 @@ class Evaluator:
         self.deadline = time.monotonic() + budget
         self._choice_label = choice_label
         self._ticks = 0
+        # Results an evaluation may reuse (choice filters per distinct input).
+        self.memo: dict[Any, Any] = {}
 
     def tick(self) -> None:
         self._ticks += 1
