@@ -103,6 +103,7 @@ class Node:
     rows: list[Row] = field(default_factory=list)
     template: Row | None = None
     depth: int = 0  # repeats: how many repeats enclose this one
+    counted: bool = False  # repeats: rows set by `repeat_count`, not by the submitter
 
     @property
     def id(self) -> str:
@@ -302,7 +303,14 @@ class _Builder:
         rows_list = (
             [r for r in rows_data if isinstance(r, Mapping)] if isinstance(rows_data, list) else []
         )
-        count = max(1, len(rows_list)) + self.extra_rows.get(key, 0)
+        counted = bool(question.repeat_count.strip())
+        if counted and self.state.relevant:
+            # `repeat_count`: as many rows as the evaluator made, no add/remove buttons.
+            count = 0
+            while f"{key}[{count}]" in self.state.relevant and count < MAX_REPEAT_ROWS:
+                count += 1
+        else:
+            count = max(1, len(rows_list)) + self.extra_rows.get(key, 0)
         count = min(count, MAX_REPEAT_ROWS)
         rows = []
         for index in range(count):
@@ -325,7 +333,15 @@ class _Builder:
             number=placeholder,
             children=blank.nodes(question.children, template_key, {}, depth + 1),
         )
-        return Node(kind="repeat", widget="", rows=rows, template=template, depth=depth, **base)
+        return Node(
+            kind="repeat",
+            widget="",
+            rows=rows,
+            template=template,
+            depth=depth,
+            counted=counted,
+            **base,
+        )
 
 
 def page_tree(

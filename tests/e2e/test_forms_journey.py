@@ -211,13 +211,17 @@ def test_forms_journey(chromium_page, live_server, visit_app, tmp_path: Path) ->
 
 
 NESTED_SURVEY = [
-    ["type", "name", "label", "required"],
-    ["begin_repeat", "households", "住户", None],
-    ["text", "head", "户主", "yes"],
-    ["begin_repeat", "members", "成员", None],
-    ["text", "member", "姓名", None],
-    ["end_repeat", None, None, None],
-    ["end_repeat", None, None, None],
+    ["type", "name", "label", "required", "repeat_count"],
+    ["begin_repeat", "households", "住户", None, None],
+    ["text", "head", "户主", "yes", None],
+    ["begin_repeat", "members", "成员", None, None],
+    ["text", "member", "姓名", None, None],
+    ["end_repeat", None, None, None, None],
+    ["end_repeat", None, None, None, None],
+    ["integer", "n", "孩子数", None, None],
+    ["begin_repeat", "kids", "孩子", None, "${n}"],
+    ["text", "kid", "名字", None, None],
+    ["end_repeat", None, None, None, None],
 ]
 
 
@@ -263,6 +267,15 @@ def test_nested_repeats_and_the_demo_forms(chromium_page, live_server, visit_app
     expect(page.locator("[name='households[0].members[1].member']")).to_have_value("乙二")
     page.locator("button[name=__add][value='households[0].members']").click()
     page.fill("[name='households[0].members[2].member']", "乙三")
+    # `repeat_count`: as many rows as the answer says, without add/remove buttons.
+    kids = page.locator("#q-f-kids .xf-row")
+    expect(kids).to_have_count(0)
+    page.fill("#f-n", "3")
+    expect(kids).to_have_count(3)
+    page.fill("#f-n", "1")
+    expect(kids).to_have_count(1)
+    expect(page.locator("#q-f-kids button")).to_have_count(0)
+    page.fill("[name='kids[0].kid']", "小明")
     page.screenshot(path=str(SHOTS / "forms-nested-phone.png"), full_page=True)
     page.locator(".xf-actions button[type=submit]").click()
     page.wait_for_url(f"{base}/cases/*/")
@@ -270,6 +283,7 @@ def test_nested_repeats_and_the_demo_forms(chromium_page, live_server, visit_app
     assert answers["households"] == [
         {"head": "乙", "members": [{"member": "乙一"}, {"member": "乙二"}, {"member": "乙三"}]}
     ]
+    assert answers["n"] == 1 and answers["kids"] == [{"kid": "小明"}]
 
     for app in Application.objects.filter(current_form__isnull=False).exclude(code="census"):
         page.goto(f"{base}/apps/{app.code}/new/")

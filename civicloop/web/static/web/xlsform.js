@@ -43,6 +43,8 @@
 
   function apply(data) {
     var relevant = data.relevant || {};
+    // New rows are checked again (their own relevance, calculations and choices).
+    if (syncCounted(relevant)) schedule();
     each(form.querySelectorAll("[data-key]"), function (el) {
       var key = el.getAttribute("data-key");
       if (Object.prototype.hasOwnProperty.call(relevant, key)) {
@@ -166,22 +168,40 @@
     });
   }
 
+  function addRow(section) {
+    var template = section.querySelector(":scope > template");
+    var depth = section.getAttribute("data-depth");
+    var index = rowsOf(section).length;
+    var holder = document.createElement("div");
+    holder.innerHTML = template.innerHTML.split("__i" + depth + "__").join(String(index));
+    var row = holder.firstElementChild;
+    section.querySelector(":scope > .xf-rows").appendChild(row);
+    renumber(section);
+    setupGeo(row);
+    return row;
+  }
+
+  // A repeat whose rows `repeat_count` sets: as many rows as the evaluator made.
+  function syncCounted(relevant) {
+    var grew = false;
+    each(form.querySelectorAll(".xf-repeat[data-counted]"), function (section) {
+      var prefix = section.getAttribute("data-prefix");
+      if (!Object.prototype.hasOwnProperty.call(relevant, prefix)) return;
+      var want = 0;
+      while (Object.prototype.hasOwnProperty.call(relevant, prefix + "[" + want + "]") && want < 200) want++;
+      var rows = rowsOf(section);
+      while (rows.length > want) { var last = rows.pop(); last.parentNode.removeChild(last); }
+      while (rows.length < want) { rows.push(addRow(section)); grew = true; }
+    });
+    return grew;
+  }
+
   form.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("button");
     if (!button || !form.contains(button)) return;
     if (button.name === "__add") {
       event.preventDefault();
-      var section = button.closest(".xf-repeat");
-      var template = section.querySelector(":scope > template");
-      var depth = section.getAttribute("data-depth");
-      var index = rowsOf(section).length;
-      var html = template.innerHTML.split("__i" + depth + "__").join(String(index));
-      var holder = document.createElement("div");
-      holder.innerHTML = html;
-      var row = holder.firstElementChild;
-      section.querySelector(":scope > .xf-rows").appendChild(row);
-      renumber(section);
-      setupGeo(row);
+      var row = addRow(button.closest(".xf-repeat"));
       var first = row.querySelector("input:not([type=hidden]), select, textarea");
       if (first) first.focus();
       schedule();
