@@ -14,17 +14,20 @@
   paging is stable while new ones arrive): a staff member gets the cases they may see,
   an API key all of them if it may read full records (403 otherwise). Each read is
   logged (PersonalDataAccess), as Open311's full records are.
+- `GET /apps/{code}/attachments/{id}`: a photo, voice note or document of a submission
+  the reader may export (same rules), as a download; logged too.
 
 Unknown and disabled applications are 404 (a disabled one stays exportable by staff).
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
-from django.urls import NoReverseMatch, reverse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from ninja import Field, Query, Router, Schema, Status
@@ -37,6 +40,7 @@ from civicloop.api.intake import location_resolve, phone_clean, plain_text, text
 from civicloop.api.schemas import ErrorOut, UnitRefOut
 from civicloop.core.accounts.api_auth import ApiKeyBearerAuth, StaffSessionAuth
 from civicloop.core.accounts.models import ApiKey, User
+from civicloop.core.attachments.models import Attachment
 from civicloop.core.client_ip import client_ip
 from civicloop.core.forms.errors import FormError, FormErrorCode
 from civicloop.core.forms.export import submissions_reads_log, submissions_visible
@@ -139,7 +143,7 @@ class AttachmentRefOut(Schema):
     id: str
     kind: str
     content_type: str
-    url: str = Field(description="on the staff site (a signed-in session may open it)")
+    url: str = Field(description="GET /api/v1/apps/{code}/attachments/{id} (same rights)")
 
 
 class AppSubmissionOut(Schema):
@@ -200,11 +204,20 @@ def _readable(request: HttpRequest, code: str) -> Application:
     return app
 
 
-def _attachment_url(request: HttpRequest, pk: str) -> str:
-    try:
-        return request.build_absolute_uri(reverse("web:attachment_file", kwargs={"pk": pk}))
-    except NoReverseMatch:
-        return ""
+def _attachment_url(request: HttpRequest, code: str, pk: str) -> str:
+    return request.build_absolute_uri(
+        reverse("api:apps_attachment", kwargs={"code": code, "attachment_id": pk})
+    )
+
+
+def _exporter(request: HttpRequest, code: str) -> tuple[Application, ApiKey | None, User | None]:
+    """The application (enabled or not: past answers stay readable) and the reader, an
+    API key only when it may read full records (403 otherwise)."""
+    key, user = _credentials(request)
+    app = application_get(code, enabled_only=False)
+    if key is not None and not key.can_read_full_records:
+        raise FormError(FormErrorCode.FORBIDDEN)
+    return app, key, user
 
 
 # --------------------------------------------------------------------------- endpoints
@@ -326,10 +339,7 @@ def apps_submissions(
     """The submissions the reader may see with their answers as stored, oldest first.
     An API key must be allowed to read full records (403 otherwise). Every
     submission returned is logged as a read of personal data."""
-    key, user = _credentials(request)
-    app = application_get(code, enabled_only=False)
-    if key is not None and not key.can_read_full_records:
-        raise FormError(FormErrorCode.FORBIDDEN)
+    app, key, user = _exporter(request, code)
     qs = submissions_visible(app, user=user, api_key=key)
     start = (page - 1) * page_size
     rows = list(
@@ -360,7 +370,7 @@ def apps_submissions(
                     "id": str(a.pk),
                     "kind": a.kind,
                     "content_type": a.content_type,
-                    "url": _attachment_url(request, str(a.pk)),
+                    "url": _attachment_url(request, app.code, str(a.pk)),
                 }
                 for a in s.attachments.all()
             ],
@@ -368,3 +378,41 @@ def apps_submissions(
         for s in rows
     ]
     return {"count": qs.count(), "page": page, "page_size": page_size, "items": items}
+
+
+@router.get(
+    "/{code}/attachments/{attachment_id}",
+    response={200: None, 400: ErrorOut, **ERRORS},
+    auth=EXPORTERS,
+    url_name="apps_attachment",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "the file, as stored",
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def apps_attachment(request: HttpRequest, code: str, attachment_id: uuid.UUID) -> FileResponse:
+    """A file of a submission the reader may export (a staff member's visible cases;
+    a key that may read full records): a download, with the stored type and nosniff.
+    The read is logged; anything else is 404."""
+    app, key, user = _exporter(request, code)
+    submissions = submissions_visible(app, user=user, api_key=key).filter(
+        attachments__pk=attachment_id
+    )
+    attachment = Attachment.objects.filter(pk=attachment_id).first()
+    if attachment is None or not submissions.exists():
+        raise Http404("attachment not found")
+    submissions_reads_log(submissions, user=user, api_key=key, purpose="api-attachment")
+    extension = (attachment.file.name or "").rsplit(".", 1)[-1]
+    response = FileResponse(
+        attachment.file.open("rb"),
+        content_type=attachment.content_type,
+        as_attachment=True,
+        filename=f"{attachment.pk}.{extension}",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

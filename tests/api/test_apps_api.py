@@ -43,6 +43,15 @@ CHOICES = [
 GOOD = {"topic": "村道拓宽", "people": 12, "more": "no"}
 
 
+@pytest.fixture(autouse=True)
+def _parsed_forms_forgotten() -> None:
+    """form_of caches parsed forms by FormVersion id, and a rolled-back test's ids are
+    used again by the next test (another form under the same id): start empty."""
+    from civicloop.core.forms import selectors
+
+    selectors._forms.clear()
+
+
 def _import(code: str, title: str = "测试登记") -> Application:
     data = xlsform_bytes(
         SURVEY, choices=CHOICES, settings=[["form_title", "form_id"], [title, code]]
@@ -241,3 +250,47 @@ def test_json_export_by_visibility_and_key_rights_and_logged(
     assert Client().get(url).status_code == 401
     too_big = staff_client("handler_zeguo").get(url, {"page_size": 101})
     assert too_big.status_code == 400
+
+
+def test_attachments_of_exported_submissions_are_served_to_the_same_readers(
+    demo_city: None, api_key: str, full_key: str
+) -> None:
+    import io
+    import uuid
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from civicloop.core.forms.services import submission_create
+
+    survey = [
+        SURVEY[0][:4],
+        ["text", "topic", "议题", "Topic"],
+        ["image", "photo", "照片", "Photo"],
+    ]
+    data = xlsform_bytes(survey, settings=[["form_title", "form_id"], ["走访", "visit"]])
+    app, _v, _c = application_import_xlsform(code="visit", data=data, filename="visit.xlsx")
+    jpeg = io.BytesIO()
+    Image.new("RGB", (32, 24), (10, 200, 10)).save(jpeg, "JPEG")
+    submission_create(
+        application=app,
+        answers={"topic": "走访"},
+        files={"photo": [SimpleUploadedFile("p.jpg", jpeg.getvalue(), "image/jpeg")]},
+        submitter=User.objects.get(username="handler_zeguo"),
+    )
+    listing = Client().get("/api/v1/apps/visit/submissions", **bearer(full_key)).json()
+    [ref] = listing["items"][0]["attachments"]
+    assert ref["kind"] == "photo" and ref["content_type"] == "image/jpeg"
+    url = ref["url"].removeprefix("http://testserver")
+    assert url == f"/api/v1/apps/visit/attachments/{ref['id']}"
+    response = Client().get(url, **bearer(full_key))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/jpeg"
+    assert response["Content-Disposition"].startswith("attachment")
+    assert b"".join(response.streaming_content).startswith(b"\xff\xd8\xff")
+    assert PersonalDataAccess.objects.filter(purpose="api-attachment").count() == 1
+    assert staff_client("handler_zeguo").get(url).status_code == 200
+    assert staff_client("handler_housing").get(url).status_code == 404
+    assert Client().get(url, **bearer(api_key)).status_code == 403
+    missing = f"/api/v1/apps/visit/attachments/{uuid.uuid4()}"
+    assert Client().get(missing, **bearer(full_key)).status_code == 404
