@@ -290,4 +290,12 @@ def test_nested_repeats_and_the_demo_forms(chromium_page, live_server, visit_app
         expect(page.locator("form.xf-form")).to_be_visible()
         page.wait_for_timeout(400)  # the first live check
         shots(page, f"demo-{app.code}")
+    # The site's language toggle switches the form's labels to the English column.
+    page.goto(f"{base}/apps/visit/new/")
+    page.locator(".lang-form button[value=en]").click()
+    page.wait_for_url(f"{base}/apps/visit/new/")
+    expect(page.locator("label[for=f-place]")).to_contain_text("Place")
+    page.fill("#f-people", "0")
+    expect(page.locator("#e-f-people")).to_have_text("Between 1 and 500")
+    shots(page, "english")
     assert errors == []
