@@ -303,7 +303,7 @@ def _atoms(token: Any, context: Any) -> tuple[bool, list[Any]]:
             return False, value
     elif symbol == "(name)" and isinstance(context.item, ElementNode) and ":" not in token.value:
         name = token.value
-        children = [c for c in context.item if isinstance(c, ElementNode) and c.elem.tag == name]
+        children = [c for c in context.item if isinstance(c, ElementNode) and c.name == name]
         return True, [c.string_value for c in children]
     items = _items(token, context)
     is_nodes = any(isinstance(x, XPathNode) for x in items)

@@ -484,3 +484,19 @@ def test_deep_expression_in_a_stored_definition_is_too_complex() -> None:
         ],
     }
     _fast_refusal(lambda: check(FormDef.from_json(definition), {}))
+
+
+def test_choice_filter_results_kept_across_evaluations_follow_their_input() -> None:
+    form = formdef(
+        [
+            [*HEAD, "choice_filter"],
+            ["select_one town", "town", "镇", ""],
+            ["select_one village", "village", "村", "town=${town}"],
+        ],
+        TOWNS,
+    )
+    assert check(form, {"town": "zeguo", "village": "v1"}).choices["village"] == ["v1", "v3"]
+    second = check(form, {"town": "daxi", "village": "v1"})
+    assert second.choices["village"] == ["v2"]
+    assert second.errors == {"village": "选项无效。"}
+    assert check(form, {"town": "zeguo", "village": "v3"}).ok
