@@ -464,7 +464,7 @@ def workflow_definition_export(template: WorkflowTemplate) -> dict[str, Any]:
 # --------------------------------------------------------------------------- saving
 
 
-def _check_definition_code(code: str) -> None:
+def workflow_code_check(code: str) -> None:
     if not isinstance(code, str) or not _CODE.match(code):
         raise _refuse(
             "code",
@@ -485,7 +485,7 @@ def workflow_definition_save(
     version within seconds (see `sources`); open cases keep the version they started on."""
     from civicloop.core.forms.models import WorkflowDefinition
 
-    _check_definition_code(code)
+    workflow_code_check(code)
     if isinstance(definition, str | bytes):
         definition = workflow_definition_parse(definition)
     label = (label or "").strip() or str(
