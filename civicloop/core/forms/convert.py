@@ -84,8 +84,16 @@ def _survey_rows(data: bytes, suffix: str) -> tuple[dict[str, int], dict[str, in
         for number, row in enumerate(rows, start=2):
             if number > 20_000:
                 break
-            if name_col is not None and name_col < len(row) and row[name_col] not in (None, ""):
-                names.setdefault(str(row[name_col]).strip(), number)
+            kind = ""
+            if type_col is not None and type_col < len(row) and row[type_col] not in (None, ""):
+                kind = " ".join(str(row[type_col]).split())
+            # The last row with a name: a name used twice is reported where it is used
+            # again (an end_group row repeating its group's name does not count).
+            has_name = (
+                name_col is not None and name_col < len(row) and row[name_col] not in (None, "")
+            )
+            if has_name and not kind.lower().startswith("end"):
+                names[str(row[name_col]).strip()] = number  # type: ignore[index]
             if type_col is not None and type_col < len(row) and row[type_col] not in (None, ""):
                 types.setdefault(" ".join(str(row[type_col]).split()), number)
     finally:
