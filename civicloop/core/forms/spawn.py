@@ -39,9 +39,52 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _holds(when: Any, instance: dict[str, Any]) -> bool:
+def _repeat_node(node: Any, name: str) -> Any:
+    for child in node.get("children") or ():
+        if not isinstance(child, dict):
+            continue
+        if child.get("type") == "repeat" and child.get("name") == name:
+            return child
+        found = _repeat_node(child, name)
+        if found is not None:
+            return found
+    return None
+
+
+# (form version id, repeat name) -> the repeat's questions as a form of their own, so a
+# `when` is evaluated by the forms engine over one instance. Versions never change.
+_repeat_forms: dict[tuple[int, str, str], Any] = {}
+
+
+def _repeat_form(version: Any, repeat: str) -> Any:
+    # The creation time too: a rolled-back test may give another version the same id.
+    key = (version.pk, version.created_at.isoformat(), repeat)
+    definition = version.definition
+    if key not in _repeat_forms:
+        from civicloop.core.forms.definition import FormDef
+
+        node = _repeat_node(definition or {}, repeat) if isinstance(definition, dict) else None
+        _repeat_forms[key] = (
+            None
+            if node is None
+            else FormDef.from_json(
+                {
+                    "type": "survey",
+                    "name": "data",
+                    "title": "",
+                    "children": node.get("children") or [],
+                    "choices": definition.get("choices") or {},
+                }
+            )
+        )
+    return _repeat_forms[key]
+
+
+def _holds(when: Any, instance: dict[str, Any], *, form: Any = None, now: dt.datetime) -> bool:
     """Whether the instance meets the action's `when`: {"field", "equals"}, or an XPath
-    expression over the instance's answers (`${name}` names a field)."""
+    expression over the instance's answers (`${name}` names a field), evaluated by the
+    forms engine (XLSForm's functions, such as selected()) when the repeat is in the form,
+    else by plain XPath 2 over the answers as text."""
     if when is None or when == "":
         return True
     if isinstance(when, dict):
@@ -50,6 +93,19 @@ def _holds(when: Any, instance: dict[str, Any]) -> bool:
         if isinstance(value, list):
             return wanted in value
         return _text(value) == _text(wanted)
+    if form is not None:
+        from civicloop.core.forms.errors import FormError
+        from civicloop.core.forms.evaluate import expression_value
+
+        try:
+            result = expression_value(form, str(when), instance, now=now)
+        except FormError:
+            raise CaseError(
+                CaseErrorCode.INVALID,
+                _("后续事项的条件表达式有误：%(expr)s"),
+                expr=str(when),
+            ) from None
+        return result.strip() not in ("", "false", "0")
     from xml.etree import ElementTree as ET
 
     import elementpath
@@ -113,14 +169,17 @@ def spawn_cases_handler(
             _("渠道 %(channel)s 不接受后续事项。"),
             channel=code,
         )
-    submission = Submission.objects.filter(case_id=case.pk).only("answers").first()
+    submission = Submission.objects.filter(case_id=case.pk).select_related("form_version").first()
     answers = submission.answers if submission is not None else {}
     instances = answers.get(params["repeat"]) or []
     when = params.get("when")
+    form = None
+    if submission is not None and isinstance(when, str) and when:
+        form = _repeat_form(submission.form_version, params["repeat"])
     by_area = params.get("owner", "parent") == "area"
     drafts = []
     for index, instance in enumerate(instances):
-        if not isinstance(instance, dict) or not _holds(when, instance):
+        if not isinstance(instance, dict) or not _holds(when, instance, form=form, now=now):
             continue
         title = _text(instance.get(params["title"]))
         body = _text(instance.get(params["body"])) if params.get("body") else ""

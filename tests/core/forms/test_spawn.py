@@ -75,7 +75,9 @@ DECISIONS = [
 ]
 
 
-def meeting(town: SmallTown, params: dict[str, Any] | None = None) -> Case:
+def meeting(
+    town: SmallTown, params: dict[str, Any] | None = None, form_definition: Any = None
+) -> Case:
     workflow_definition_save(
         code="meeting", label="议事协商会", definition=meeting_workflow(params or SPAWN)
     )
@@ -86,7 +88,12 @@ def meeting(town: SmallTown, params: dict[str, Any] | None = None) -> Case:
         code="followup", defaults={"name": "决定事项跟踪", "number_prefix": "GZ"}
     )
     form = FormVersion.objects.create(
-        application=app, version=1, title="议事", definition={}, source=b"", sha256="0" * 64
+        application=app,
+        version=1,
+        title="议事",
+        definition=form_definition or {},
+        source=b"",
+        sha256="0" * 64,
     )
     case = case_submit(
         draft=CaseDraft(
@@ -185,3 +192,44 @@ def test_owner_by_area_routes_through_the_followed_channel() -> None:
 
     # The town office of the parent's area (the channel's default owner kind).
     assert {c.owner_unit_id for c in Case.objects.filter(channel="followup")} == {town.office.pk}
+
+
+def test_an_xlsform_expression_is_evaluated_by_the_forms_engine() -> None:
+    from civicloop.core.forms.convert import convert_xlsform
+    from tests.core.forms.xlsforms import xlsform_bytes
+
+    converted = convert_xlsform(
+        xlsform_bytes(
+            [
+                ["type", "name", "label"],
+                ["text", "topic", "议题"],
+                ["begin_repeat", "decisions", "决定事项"],
+                ["text", "decision", "决定"],
+                ["text", "detail", "说明"],
+                ["select_one yn", "follow", "是否跟踪"],
+                ["date", "deadline", "期限"],
+                ["end_repeat", None, None],
+            ],
+            choices=[["list_name", "name", "label"], ["yn", "yes", "是"], ["yn", "no", "否"]],
+        ),
+        "meeting.xlsx",
+    )
+    town = small_town_build()
+    when = "selected(${follow}, 'yes') and string-length(${deadline}) > 0"
+    parent = meeting(town, {**SPAWN, "when": when}, converted.definition)
+
+    transition(case=parent, action="follow_up", actor=town.handler, now=NOW)
+
+    assert list(Case.objects.filter(channel="followup").values_list("title", flat=True)) == [
+        "修缮村道"
+    ]
+
+
+def test_a_broken_expression_refuses_the_action() -> None:
+    town = small_town_build()
+    parent = meeting(town, {**SPAWN, "when": "${follow} = = 'yes'"})
+
+    with pytest.raises(CaseError):
+        transition(case=parent, action="follow_up", actor=town.handler, now=NOW)
+
+    assert Case.objects.get(pk=parent.pk).state == "reviewed"
