@@ -786,14 +786,17 @@ def _allowed_choices(q: Question, node: Any, plan: _Plan, ev: Evaluator) -> list
         variables[f"odkr{i}"] = [UntypedAtomic(_text_of(n)) for n in nodes]
     memo_key = (q.name, *(tuple(str(v) for v in vals) for vals in variables.values()))
     shared = plan.filter_cache if q.name in plan.pure_filters else ev.memo
-    if memo_key not in shared:
+    # The plan is shared by the threads of a process: read once, never re-read.
+    allowed = shared.get(memo_key)
+    if allowed is None:
         variables["odkcurrent"] = node
         found = ev.run(compiled, plan.choice_nodes[q.name], variables)
         picked = {_text_of(n) for n in found} if isinstance(found, list) else set()
+        allowed = [name for name in names if name in picked]
         if len(shared) >= FILTER_CACHE_SIZE:
             shared.clear()
-        shared[memo_key] = [name for name in names if name in picked]
-    return list(shared[memo_key])
+        shared[memo_key] = allowed
+    return list(allowed)
 
 
 def _text_of(item: Any) -> str:
