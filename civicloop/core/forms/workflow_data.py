@@ -540,10 +540,10 @@ def application_code_check(code: str) -> None:
     """Refuse (FormError BAD_FORM, where "code") an application code that is not a valid
     channel code or that a module's channel already uses (module channels win, so such an
     application could never be reached)."""
-    if not isinstance(code, str) or not re.match(r"^[a-z][a-z0-9_]{0,31}$", code):
+    if not isinstance(code, str) or not re.match(r"^[a-z][a-z0-9_]{1,31}$", code):
         raise FormError(
             FormErrorCode.BAD_FORM,
-            _("应用编码须以小写字母开头，只含小写字母、数字和下划线（至多 32 个）。"),
+            _("应用编码须以小写字母开头，只含小写字母、数字和下划线，2 到 32 个字符。"),
             where="code",
             field="code",
         )
