@@ -161,16 +161,16 @@ def _columns_of(form: FormDef, q: Question, lang: str) -> list[Column]:
     label = form.label(q, lang) or q.name
     if q.type in _GEO_TYPES:
         parts = (
-            ("lat", _("纬度")),
-            ("lng", _("经度")),
-            ("alt", _("海拔")),
-            ("acc", _("精度")),
+            ("lat", _("%(label)s-纬度")),
+            ("lng", _("%(label)s-经度")),
+            ("alt", _("%(label)s-海拔")),
+            ("acc", _("%(label)s-精度")),
         )
-        return [Column(q.name, part, f"{label}-{word}") for part, word in parts]
+        return [Column(q.name, part, header % {"label": label}) for part, header in parts]
     if _is_select(q):
         return [
             Column(q.name, "", label),
-            Column(q.name, "label", f"{label}（{_('选项名称')}）"),
+            Column(q.name, "label", _("%(label)s（选项标签）") % {"label": label}),
         ]
     return [Column(q.name, "", label)]
 
@@ -184,7 +184,8 @@ def _layout_into(
                 walk(q.children, path)
             elif q.type == "repeat":
                 label = form.label(q, lang) or q.name
-                layouts[path].add(Column(q.name, "count", f"{label}（{_('条数')}）"))
+                count = _("%(label)s（条数）") % {"label": label}
+                layouts[path].add(Column(q.name, "count", count))
                 inner = (*path, q.name)
                 layouts.setdefault(inner, _SheetLayout(inner, label))
                 walk(q.children, inner)

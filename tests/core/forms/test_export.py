@@ -169,8 +169,8 @@ def test_main_sheet_and_one_sheet_per_repeat_with_keys(app: Application, zeguo: 
     assert row["到会人数"] == 12
     assert str(row["费用"]) == "1200.5"
     # Select answers: the choice names (as ODK Central), then their labels.
-    assert row["是否达成一致"] == "yes" and row["是否达成一致（选项名称）"] == "是"
-    assert row["类别"] == "road water" and row["类别（选项名称）"] == "道路 供水"
+    assert row["是否达成一致"] == "yes" and row["是否达成一致（选项标签）"] == "是"
+    assert row["类别"] == "road water" and row["类别（选项标签）"] == "道路 供水"
     assert [str(row[f"地点-{p}"]) for p in ("纬度", "经度", "海拔", "精度")] == [
         "28.38",
         "121.35",
@@ -221,8 +221,8 @@ def test_versions_each_row_with_its_own_labels_columns_the_union(
     assert headers[-1] == "旧版问题"
     by_key = {r[0]: dict(zip(headers, r, strict=True)) for r in rows}
     assert by_key[old]["表单版本"] == 1 and by_key[new]["表单版本"] == 2
-    assert by_key[old]["是否达成一致（选项名称）"] == "是"
-    assert by_key[new]["是否达成一致（选项名称）"] == "一致同意"
+    assert by_key[old]["是否达成一致（选项标签）"] == "是"
+    assert by_key[new]["是否达成一致（选项标签）"] == "一致同意"
     assert by_key[old]["旧版问题"] == "旧的答案" and by_key[old]["新版问题"] is None
     assert by_key[new]["新版问题"] == "新的答案"
 
