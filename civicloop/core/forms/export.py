@@ -57,6 +57,8 @@ _SHEET_TITLE_BAD = re.compile(r"[\[\]:*?/\\]")
 # A cell a spreadsheet would run as a formula (CSV injection): such text gets a leading
 # apostrophe in CSV and is written as a string in XLSX.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Excel refuses (and "repairs") a cell longer than this.
+XLSX_CELL_MAX_CHARS = 32767
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _NO_DATA = frozenset({"note"})
 # Device metadata a server-side form fills only for these (definition.META_TYPES).
@@ -435,7 +437,7 @@ def xlsx_write(sheets: Sequence[Sheet]) -> IO[bytes]:
             cells: list[Any] = []
             for value in row:
                 if isinstance(value, str):
-                    value = _XLSX_ILLEGAL.sub("", value)
+                    value = _XLSX_ILLEGAL.sub("", value)[:XLSX_CELL_MAX_CHARS]
                     if value.startswith("="):
                         cell = WriteOnlyCell(ws, value=value)
                         cell.data_type = "s"  # text, never a formula
