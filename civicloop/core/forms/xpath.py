@@ -34,6 +34,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext
 from elementpath import XPath2Parser, XPathContext
 from elementpath.datatypes import AbstractDateTime
 from elementpath.exceptions import ElementPathError, MissingContextError
@@ -154,7 +155,7 @@ def translate(
         if kind == "ref":
             name = REF_RE.match(text)
             if name is None:
-                raise ExpressionError(f"无法识别的引用 {text}")
+                raise ExpressionError(gettext("无法识别的引用 %(ref)s") % {"ref": text})
             out.append(resolve(name.group(1), bool(absolute_until)))
         elif kind == "str":
             out.append(REF_RE.sub(lambda r: r.group(1), text) if literal_refs else text)
@@ -765,7 +766,7 @@ def check_syntax(expression: str, names: Iterable[str] | None = None) -> None:
 
     def resolve(name: str, absolute: bool) -> str:
         if known is not None and name not in known:
-            raise ExpressionError(f"引用了不存在的题目 ${{{name}}}")
+            raise ExpressionError(gettext("引用了不存在的题目 ${%(name)s}") % {"name": name})
         return f"/data/{name}" if _NCNAME.match(name) else "/data/x"
 
     compile_expression(expression, resolve, literal_refs=True)
