@@ -394,3 +394,14 @@ def test_a_file_question_takes_a_document_and_the_export_links_it(demo_city: Non
         )
     assert caught.value.code is AttachmentErrorCode.UNSUPPORTED_TYPE
     assert Attachment.objects.count() == 1
+
+
+def test_submissions_page_queries_do_not_grow_with_rows(
+    app: Application, zeguo: Unit, django_assert_max_num_queries: Any
+) -> None:
+    _submit(app, zeguo, [_answers(topic=f"第 {i} 次") for i in range(30)])
+    client = _client("handler_zeguo")
+    client.get("/apps/meeting/submissions/")  # warm: session, standing
+    with django_assert_max_num_queries(12):
+        page = client.get("/apps/meeting/submissions/")
+    assert page.content.decode().count('<td><a href="/cases/') == 30
