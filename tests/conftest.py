@@ -178,11 +178,13 @@ def _calendar_for_the_test(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_data_registry() -> Iterator[None]:
+def _fresh_data_registry(_calendar_for_the_test: None) -> Iterator[None]:
     """Applications and workflow definitions are seen through a process-local snapshot
-    (core.forms.sources); a rolled-back test must not leave its rows visible to the next."""
+    (core.forms.sources): a rolled-back test must not leave its rows visible to the next,
+    and a test that counts queries counts its own, not the snapshot's first load (loaded
+    here, as a running process has it already)."""
     from civicloop.core.forms import sources
 
-    sources.invalidate()
+    sources.reload()
     yield
     sources.invalidate()
