@@ -16,6 +16,7 @@ from civicloop.core.accounts.models import User
 from civicloop.core.accounts.roles import Role
 from civicloop.core.areas.models import Area
 from civicloop.core.areas.services import areas_import_csv
+from civicloop.core.forms.demo import demo_forms_load
 from civicloop.core.units.models import AreaGrant, Membership, Unit, UnitKind
 from civicloop.core.units.services import units_import_csv
 
@@ -109,6 +110,7 @@ def demo_city_build(*, log: Callable[[str], None] = lambda _m: None) -> list[Dem
         log(f"units: {report.created} created, {report.unchanged + report.updated} present")
         for login in DEMO_LOGINS:
             demo_user_ensure(login)
+    demo_forms_load(log)
     logins = list(DEMO_LOGINS)
     for name, loader in registry.demo_loaders():
         log(f"demo: {name}")

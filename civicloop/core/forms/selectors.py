@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from civicloop.core.accounts.roles import Role
 from civicloop.core.forms.errors import FormError, FormErrorCode
 from civicloop.core.forms.models import Application, FormVersion, Submitter
+from civicloop.core.registry import TileValue
 from civicloop.core.units.selectors import user_standing
 
 if TYPE_CHECKING:
@@ -92,7 +95,7 @@ def submitter_unit(user: Any, application: Application) -> int | None:
     return min(sorted(standing.unit_ids), key=rank)
 
 
-_forms: dict[int, FormDef] = {}
+_forms: dict[tuple[int, str], FormDef] = {}
 _forms_lock = threading.Lock()
 
 
@@ -101,12 +104,14 @@ def form_of(version: FormVersion) -> FormDef:
     process and kept (a few hundred kB at most per version)."""
     from civicloop.core.forms.definition import FormDef
 
-    cached = _forms.get(version.pk)
+    # Keyed by the file's digest too: a database may give a deleted row's id again.
+    key = (version.pk, version.sha256)
+    cached = _forms.get(key)
     if cached is not None:
         return cached
     form = FormDef.from_json(version.definition)
     with _forms_lock:
-        _forms[version.pk] = form
+        _forms[key] = form
     return form
 
 
@@ -119,3 +124,34 @@ def submission_of(case: Any) -> Any:
         .filter(case_id=case.pk)
         .first()
     )
+
+
+def applications_on_station(area: Area | None) -> list[Application]:
+    """The enabled applications (with a form) a liaison station's code page offers,
+    where the station is (its town)."""
+    apps = applications_enabled().filter(current_form__isnull=False, show_on_station=True)
+    return [a for a in apps.order_by("name") if application_open_in(a, area)]
+
+
+def application_figures(*, user: Any, now: datetime) -> list[TileValue]:
+    """The cockpit's figures of the applications shown there: for each, its open cases
+    (red when some are overdue), over the cases the user may see. One query."""
+    from civicloop.core.cases.access import cases_visible_to
+    from civicloop.core.cases.models import Case
+
+    apps = list(applications_enabled().filter(show_in_cockpit=True).order_by("name"))
+    if not apps:
+        return []
+    rows = (
+        cases_visible_to(user, Case.objects.filter(channel__in=[a.code for a in apps]))
+        .filter(closed_at__isnull=True)
+        .values("channel")
+        .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lte=now)))
+    )
+    counts = {r["channel"]: (r["open"], r["overdue"]) for r in rows}
+    out = []
+    for app in apps:
+        open_count, overdue = counts.get(app.code, (0, 0))
+        label = _("%(app)s 办理中") % {"app": app.name}
+        out.append(TileValue(label, open_count, f"/cases/?channel={app.code}", alert=overdue > 0))
+    return out
