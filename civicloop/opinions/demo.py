@@ -20,10 +20,12 @@ from civicloop.core.areas.models import Area
 from civicloop.core.cases.models import Case
 from civicloop.core.cases.services import CaseDraft, case_submit, transition
 from civicloop.core.demo import DemoLogin, demo_logins_ensure
+from civicloop.core.forms.demo import DemoApplication, demo_application_load
+from civicloop.core.forms.models import OwnerRule, Submitter
 from civicloop.core.units.models import Unit
 from civicloop.core.units.services import units_import_csv
 from civicloop.opinions.codes import code_issue
-from civicloop.opinions.hooks import DEPUTY, OPINION
+from civicloop.opinions.hooks import DEPUTY, OPINION, STATION
 from civicloop.opinions.models import Code, Deputy, DeputyLevel, DutyDay, Station
 
 WEEKDAYS_HOURS = "周一至周五 8:30-11:30，14:00-17:30"
@@ -474,6 +476,29 @@ DEMO_OPINIONS = (
 )
 
 
+APPS = Path(__file__).resolve().parent / "data" / "apps"
+# 代表联系群众活动登记: a deputy records a visit; the station checks it and sends the
+# matters marked for it on to the 民意 loop. Defined only as data (form + workflow).
+VISIT_REGISTER = DemoApplication(
+    code="visit_register",
+    name="代表联系群众活动登记",
+    name_en="Deputies' visits to constituents",
+    xlsform=APPS / "visit_register.xlsx",
+    workflow=APPS / "visit_register.workflow.json",
+    settings={
+        "description": "人大代表记录进站接待、入户走访、座谈等联系群众活动及群众反映的事项，"
+        "经联络站核实后，需办理的事项转入民意处理闭环。",
+        "number_prefix": "LX",
+        "submitters": [Submitter.DEPUTY.value, Submitter.STAFF.value, Submitter.API.value],
+        "owner_rule": OwnerRule.SUBMITTER_UNIT,
+        "owner_unit_kinds": [STATION.code],
+        "show_in_menu": True,
+        "show_on_station": True,
+        "show_in_cockpit": True,
+    },
+)
+
+
 def demo_opinions_load(log: Callable[[str], None]) -> list[DemoLogin]:
     """The liaison stations (units), their logins, the stations, deputies, duty days and
     codes of every town (first), then a handful of opinions at every stage of the loop,
@@ -483,6 +508,7 @@ def demo_opinions_load(log: Callable[[str], None]) -> list[DemoLogin]:
     log(f"stations (units): {report.created} created, {report.unchanged + report.updated} present")
     logins = demo_logins_ensure(DEMO_LOGINS)
     demo_directory_load(log)
+    demo_application_load(VISIT_REGISTER, log)
     if Case.objects.filter(channel=OPINION.code, source="demo").exists():
         log("opinions already present")
         return logins

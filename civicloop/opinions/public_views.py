@@ -24,6 +24,7 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
 from civicloop.core.attachments.models import Attachment
+from civicloop.core.forms.selectors import applications_on_station
 from civicloop.opinions import selectors
 from civicloop.opinions.codes import code_path, code_png, code_resolve, code_svg, code_url
 from civicloop.opinions.models import Code, Deputy, DeputyLevel, Station
@@ -153,6 +154,7 @@ def station_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "submit_url": submit_path(code),
             "duty_dates": selectors.station_duty_by_date(station=station),
             "deputies": selectors.station_deputies(station=station),
+            "apps": applications_on_station(station.town),
         },
     )
 
