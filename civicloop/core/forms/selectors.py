@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -41,9 +42,22 @@ def applications_enabled() -> QuerySet[Application]:
 def application_may_submit(user: Any, application: Application) -> bool:
     """Whether this signed-in person may submit to the application (API keys are
     checked by `application_takes_api`)."""
+    return submitters_allow(
+        user,
+        submitters=application.submitters,
+        submit_units=lambda: set(application.submit_units.values_list("pk", flat=True)),
+    )
+
+
+def submitters_allow(
+    user: Any, *, submitters: Iterable[str], submit_units: Callable[[], set[int] | frozenset[int]]
+) -> bool:
+    """The rule of `Application.submitters` for a signed-in person: citizens if allowed,
+    administrators always, deputies if allowed, staff of the given units (any unit when
+    none is given). `submit_units` is called only when needed."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    allowed = set(application.submitters)
+    allowed = set(submitters)
     if getattr(user, "is_citizen", False):
         return Submitter.CITIZEN in allowed
     standing = user_standing(user)
@@ -52,8 +66,19 @@ def application_may_submit(user: Any, application: Application) -> bool:
     if Submitter.DEPUTY in allowed and DEPUTY_ROLE in standing.roles():
         return True
     if Submitter.STAFF in allowed and standing.unit_ids:
-        units = set(application.submit_units.values_list("pk", flat=True))
+        units = submit_units()
         return not units or bool(units & standing.unit_ids)
+    return False
+
+
+def menu_offers_applications(user: Any) -> bool:
+    """Whether the shell's menu shows "应用" to this person: an application shown in
+    the menu takes their submissions. From the registry's snapshot, no query."""
+    from civicloop.core.forms.sources import menu_entries
+
+    for entry in menu_entries():
+        if submitters_allow(user, submitters=entry.submitters, submit_units=entry.units):
+            return True
     return False
 
 

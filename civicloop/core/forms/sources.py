@@ -31,7 +31,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from civicloop.core import registry
 from civicloop.core.cases.workflow import Effect, WorkflowTemplate
@@ -70,6 +70,20 @@ class _Snapshot:
     definitions: dict[str, _Definition] = field(default_factory=dict)
     # Data workflow code -> its newest version's template code.
     latest: dict[str, str] = field(default_factory=dict)
+    # The enabled applications with a form that the shell's menu may offer.
+    menu: tuple[MenuEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """What the menu needs to know of an application: who may submit to it."""
+
+    code: str
+    submitters: frozenset[str]
+    submit_units: frozenset[int]
+
+    def units(self) -> frozenset[int]:
+        return self.submit_units
 
 
 _lock = threading.RLock()
@@ -114,6 +128,7 @@ def _load(signature: tuple[Any, ...], now: float) -> _Snapshot:
         snap.latest[d.code] = f"{d.code}@{d.version}"
     static = registry.static_workflow_codes()
     enabled = []
+    menu: list[dict[str, Any]] = []
     for app in Application.objects.order_by("code").values(
         "code",
         "name",
@@ -124,6 +139,10 @@ def _load(signature: tuple[Any, ...], now: float) -> _Snapshot:
         "public",
         "enabled",
         "owner_unit_kinds",
+        "show_in_menu",
+        "current_form_id",
+        "submitters",
+        "pk",
     ):
         wf = app["workflow"]
         if "@" not in wf and wf not in static:
@@ -143,7 +162,20 @@ def _load(signature: tuple[Any, ...], now: float) -> _Snapshot:
         )
         if app["enabled"]:
             enabled.append(app["code"])
+            if app["show_in_menu"] and app["current_form_id"] is not None:
+                menu.append(dict(app))
     snap.enabled = tuple(enabled)
+    units: dict[int, set[int]] = {}
+    if menu:
+        through = Application.submit_units.through
+        for app_id, unit_id in through.objects.filter(
+            application_id__in=[a["pk"] for a in menu]
+        ).values_list("application_id", "unit_id"):
+            units.setdefault(app_id, set()).add(unit_id)
+    snap.menu = tuple(
+        MenuEntry(a["code"], frozenset(a["submitters"] or ()), frozenset(units.get(a["pk"], ())))
+        for a in menu
+    )
     return snap
 
 
@@ -219,6 +251,8 @@ def reload() -> None:
 
 
 def _changed(**kwargs: Any) -> None:
+    if not str(kwargs.get("action", "post_")).startswith("post_"):
+        return  # m2m_changed's pre_add / pre_remove / pre_clear
     # This process at once (its own change, even uncommitted); the others through the
     # shared version once it is committed (so they cannot reload the old rows under it).
     reload()
@@ -322,6 +356,12 @@ def latest_version(code: str) -> str:
     return _snapshot().latest.get(code, "")
 
 
+def menu_entries() -> tuple[MenuEntry, ...]:
+    """The applications the shell's menu may offer (enabled, with a form, shown in the
+    menu), from the snapshot: no query on a page."""
+    return _snapshot().menu
+
+
 def data_workflow_labels() -> list[tuple[str, str]]:
     """(code, label of its newest version) of every data workflow."""
     snap = _snapshot()
@@ -335,6 +375,9 @@ def connect() -> None:
 
     registry.add_source(DATA)
     registry.register_effect_handler(Effect.SPAWN_CASES, spawn.spawn_cases_handler)
+    m2m_changed.connect(
+        _changed, sender=Application.submit_units.through, dispatch_uid="forms-sources-units"
+    )
     for model in (Application, WorkflowDefinition):
         post_save.connect(_changed, sender=model, dispatch_uid=f"forms-sources-save-{model}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"forms-sources-del-{model}")

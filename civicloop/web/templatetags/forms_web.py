@@ -13,8 +13,7 @@ from django import template
 from django.utils.translation import get_language
 
 from civicloop.core.cases.models import Case
-from civicloop.core.forms.models import Application
-from civicloop.core.forms.selectors import application_may_submit, form_of, submission_of
+from civicloop.core.forms.selectors import form_of, menu_offers_applications, submission_of
 from civicloop.web.forms_render import answers_tree
 
 register = template.Library()
@@ -45,10 +44,6 @@ def has_applications(context: template.Context) -> bool:
         return False
     cached = getattr(request, "_civicloop_has_apps", None)
     if cached is None:
-        menu = Application.objects.filter(
-            enabled=True, show_in_menu=True, current_form__isnull=False
-        ).only("pk", "submitters")
-        # Stops at the first application the person may use: usually one or two queries.
-        cached = any(application_may_submit(request.user, app) for app in menu)
+        cached = menu_offers_applications(request.user)
         request._civicloop_has_apps = cached
     return bool(cached)
