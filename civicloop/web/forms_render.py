@@ -24,6 +24,8 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 
 from civicloop.core.forms.definition import FormDef, Question
 
@@ -40,6 +42,8 @@ NOT_POSTED = {"note", "calculate", "start", "end", "today", "deviceid", "usernam
 # What the page adds to a posted form besides answers.
 GEO_LAT, GEO_LNG = "__lat", "__lng"
 ADD, REMOVE = "__add", "__remove"
+# `${name}` in a label or hint: the answer to `name`, shown in the text.
+OUTPUT_REF = re.compile(r"\$\{([A-Za-z_][\w.-]*)\}")
 _ROW = re.compile(r"^(?P<prefix>.+)\[(?P<index>\d+)\]$")
 
 
@@ -198,10 +202,26 @@ class _Builder:
         self.lang = lang
         self.extra_rows = extra_rows
 
-    def text(self, labels: Any) -> str:
+    def text(self, labels: Any, scope: str = "") -> str:
+        """A label or hint in the page's language. A `${name}` in it (XLSForm's output
+        of a value) becomes a span the live check keeps filled with that answer."""
         if not labels:
             return ""
-        return str(self.form.label(labels, self.lang))
+        text = str(self.form.label(labels, self.lang))
+        if "${" not in text:
+            return text
+        parts: list[str] = []
+        last = 0
+        for match in OUTPUT_REF.finditer(text):
+            name = match.group(1)
+            question = self.form.by_name.get(name)
+            key = field_key(scope if question is not None and question.repeat else "", name)
+            parts.append(escape(text[last : match.start()]))
+            value = self.state.values.get(key, "")
+            parts.append(format_html('<span data-output="{}">{}</span>', key, value))
+            last = match.end()
+        parts.append(escape(text[last:]))
+        return mark_safe("".join(str(p) for p in parts))  # noqa: S308 - every part escaped above
 
     def nodes(
         self, questions: Iterable[Question], scope: str, answers: Mapping[str, Any], depth: int
@@ -220,8 +240,8 @@ class _Builder:
         base: dict[str, Any] = {
             "key": key,
             "name": question.name,
-            "label": self.text(question.labels),
-            "hint": self.text(question.hints),
+            "label": self.text(question.labels, scope),
+            "hint": self.text(question.hints, scope),
             "relevant": self.state.relevant.get(key, True),
             "error": self.state.errors.get(key, ""),
         }
@@ -271,6 +291,9 @@ class _Builder:
             **base,
         )
         if readonly and key in self.state.values:
+            answer = self.state.values[key]
+        elif answer is None and question.default and key in self.state.values:
+            # A default computed by the rules (`today()`): shown as the server will take it.
             answer = self.state.values[key]
         if widget == "checkbox":
             picked = answer if isinstance(answer, list) else str(answer or "").split()

@@ -64,6 +64,11 @@
         }
       });
     });
+    // Answers shown inside labels and hints (`${name}` in the XLSForm's text).
+    each(form.querySelectorAll("[data-output]"), function (span) {
+      var value = values[span.getAttribute("data-output")];
+      span.textContent = value === undefined || value === null ? "" : String(value);
+    });
     var errors = data.errors || {};
     each(form.querySelectorAll(".xf-q[data-key]"), function (wrapper) {
       var key = wrapper.getAttribute("data-key");
