@@ -40,6 +40,7 @@ from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
@@ -47,11 +48,14 @@ from django.views.decorators.csrf import csrf_exempt
 from civicloop.api.errors import ApiError, ApiErrorCode
 from civicloop.api.i18n import in_request_language
 from civicloop.api.intake import (
+    location_resolve,
     open311_channel,
+    phone_clean,
     plain_text,
     submission_check,
     submission_create,
 )
+from civicloop.api.open311 import applications
 from civicloop.api.open311.render import document_response, errors_response
 from civicloop.api.open311.selectors import (
     MAX_REQUESTS,
@@ -70,6 +74,9 @@ from civicloop.core.areas.models import Area
 from civicloop.core.cases.models import Case
 from civicloop.core.client_ip import client_ip
 from civicloop.core.errors import DomainError
+from civicloop.core.forms.errors import FormError
+from civicloop.core.forms.models import Application
+from civicloop.core.forms.services import submission_create as forms_submission_create
 from civicloop.core.ratelimit import SUBMISSIONS_PER_MINUTE, rate_limit_hit
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -131,12 +138,16 @@ def _iso(value: datetime | None) -> str | None:
     return timezone.localtime(value).isoformat(timespec="seconds") if value else None
 
 
-def service_item(channel: registry.Channel) -> dict[str, Any]:
+def service_item(
+    channel: registry.Channel, *, forms: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """`forms`: the codes of the listed services that are applications (their
+    questions are attributes, so they always have metadata)."""
     return {
         "service_code": channel.code,
         "service_name": str(channel.name),
         "description": str(channel.description),
-        "metadata": bool(channel.categories),
+        "metadata": bool(channel.categories) or channel.code in forms,
         "type": "realtime",
         "keywords": ",".join(str(k) for k in channel.keywords),
         "group": str(channel.open311_group),
@@ -144,6 +155,13 @@ def service_item(channel: registry.Channel) -> dict[str, Any]:
 
 
 def service_definition(channel: registry.Channel) -> dict[str, Any]:
+    application = applications.application_of(channel.code)
+    if application is not None:
+        lang = get_language() or "zh-hans"
+        return {
+            "service_code": channel.code,
+            "attributes": applications.attributes(application, lang=lang),
+        }
     attributes = []
     if channel.categories:
         attributes.append(
@@ -377,7 +395,13 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
 @open311_endpoint("GET", "HEAD")
 def services(request: HttpRequest, fmt: str) -> HttpResponse:
     """One service per channel registered with open311=True."""
-    items = [service_item(ch) for ch in open311_channels()]
+    channels = open311_channels()
+    forms = frozenset(
+        Application.objects.filter(code__in=[ch.code for ch in channels]).values_list(
+            "code", flat=True
+        )
+    )
+    items = [service_item(ch, forms=forms) for ch in channels]
     return document_response(fmt, items, root="services", item="service")
 
 
@@ -436,8 +460,12 @@ def _request_create(request: HttpRequest, fmt: str) -> HttpResponse:
     code = form.get("service_code", "").strip()
     if not code:
         raise ApiError(ApiErrorCode.MISSING, _("缺少 service_code。"), field="service_code")
+    channel = open311_channel(code)
+    application = applications.application_of(channel.code)
+    if application is not None:
+        return _application_request_create(request, fmt, application=application, key=key)
     submission = submission_check(
-        channel=open311_channel(code),
+        channel=channel,
         body=form.get("description", ""),
         category=form.get("attribute[category]", ""),
         lat=form.get("lat"),
@@ -450,6 +478,48 @@ def _request_create(request: HttpRequest, fmt: str) -> HttpResponse:
         media_url=form.get("media_url", ""),
     )
     case = submission_create(submission, source="open311")
+    notice = _g("已收到，由%(unit)s受理。") % {
+        "unit": case.owner_unit.name if case.owner_unit else ""
+    }
+    item = {"service_request_id": case.number, "service_notice": notice, "account_id": None}
+    return document_response(fmt, [item], root="service_requests", item="request", status=201)
+
+
+def _application_request_create(
+    request: HttpRequest, fmt: str, *, application: Application, key: ApiKey
+) -> HttpResponse:
+    """A request to a public application: its attributes are the form's answers,
+    checked by the form (a failing attribute is named with the form's message)."""
+    form = request.POST
+    location = location_resolve(
+        lat=form.get("lat"),
+        lng=form.get("long"),
+        address=form.get("address_string", ""),
+        area_code=form.get("address_id", ""),
+    )
+    try:
+        case = forms_submission_create(
+            application=application,
+            answers=applications.answers_from_post(application, form),
+            api_key=key,
+            area=location.area,
+            lat=location.lat,
+            lng=location.lng,
+            contact_name=plain_text(
+                f"{form.get('last_name', '').strip()}{form.get('first_name', '').strip()}"
+            )[:50],
+            contact_phone=phone_clean(form.get("phone", "")),
+            source="open311",
+        )
+    except FormError as exc:
+        if not exc.errors:
+            raise
+        first = next(iter(exc.errors))
+        raise ApiError(
+            ApiErrorCode.INVALID,
+            f"{exc.message} {applications.errors_text(exc.errors)}",
+            field=f"attribute[{first}]",
+        ) from None
     notice = _g("已收到，由%(unit)s受理。") % {
         "unit": case.owner_unit.name if case.owner_unit else ""
     }

@@ -147,7 +147,10 @@ def _load(signature: tuple[Any, ...], now: float) -> _Snapshot:
         wf = app["workflow"]
         if "@" not in wf and wf not in static:
             wf = snap.latest.get(wf, wf)
-        intakes = {Intake.API, Intake.MODULE}
+        # Submissions come through the application's own page and API (checked by its
+        # form), never the generic case API; a public one is also an Open311 service
+        # whose attributes are its questions (api/open311/applications.py).
+        intakes = {Intake.MODULE}
         if app["public"]:
             intakes.add(Intake.OPEN311)
         snap.channels[app["code"]] = Channel(

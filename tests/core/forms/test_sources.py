@@ -42,7 +42,7 @@ def test_an_application_is_a_channel_at_once() -> None:
     assert ch.code == "visit_log"
     assert ch.number_prefix == "LX"
     assert ch.workflow == "visit@1"
-    assert ch.intakes == frozenset({Intake.API, Intake.MODULE})
+    assert ch.intakes == frozenset({Intake.MODULE})  # never the generic case API
     assert not ch.open311
     assert ch.publication is Publication.NOTHING
     assert ch.owner_unit_kinds == ("town_office", "station")
@@ -58,7 +58,7 @@ def test_a_public_application_is_offered_on_open311() -> None:
 
     ch = registry.channel("visit_log")
 
-    assert ch.open311 and ch.accepts(Intake.API)
+    assert ch.open311 and not ch.accepts(Intake.API)
     assert ch.publication is Publication.PUBLIC_PROJECTION
 
 
