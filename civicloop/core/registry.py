@@ -493,6 +493,13 @@ def unit_kinds() -> list[UnitKindSpec]:
     return list(_unit_kinds.values())
 
 
+def register_cockpit_tile(owner: str, tile: CockpitTile) -> None:
+    """A tile of core's own (applications defined as data), beside the modules' tiles.
+    Registering the same tile again changes nothing."""
+    if all(existing != (owner, tile) for existing in _tiles):
+        _tiles.append((owner, tile))
+
+
 def cockpit_tiles() -> list[tuple[str, CockpitTile]]:
     """(module name, tile) of every enabled module, in order."""
     return sorted(_tiles, key=lambda item: item[1].order)

@@ -241,3 +241,30 @@ def test_an_area_question_places_the_submission(demo_city: None, clerk: User) ->
     )
     assert case.area is not None and case.area.code == "331081101002"
     assert case.owner_unit is not None and case.owner_unit.code == "town-331081101"
+
+
+def test_the_cockpit_counts_an_applications_open_cases_for_who_may_see_them(
+    app: Application, clerk: User
+) -> None:
+    from django.utils.module_loading import import_string
+
+    from civicloop.core import registry
+
+    tile = next(t for owner, t in registry.cockpit_tiles() if owner == "forms")
+    figures = import_string(tile.figures)
+    submission_create(
+        application=app,
+        answers={"topic": "议题", "people": 5},
+        submitter=clerk,
+        area=Area.objects.get(code="331081100"),
+        now=NOW,
+    )
+    mine = {str(v.label): v for v in figures(user=clerk, now=NOW)}
+    assert mine["测试登记 办理中"].value == 1
+    assert mine["测试登记 办理中"].href == "/cases/?channel=test_meeting"
+    other = User.objects.get(username="handler_housing")
+    theirs = {str(v.label): v for v in figures(user=other, now=NOW)}
+    assert theirs["测试登记 办理中"].value == 0
+    app.show_in_cockpit = False
+    app.save()
+    assert "测试登记 办理中" not in {str(v.label) for v in figures(user=clerk, now=NOW)}
