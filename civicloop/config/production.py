@@ -17,6 +17,12 @@ if SECRET_KEY == DEV_SECRET_KEY:
 FIELD_ENCRYPTION_KEYS = require("FIELD_ENCRYPTION_KEY").split(",")
 ALLOWED_HOSTS = require("ALLOWED_HOSTS").split(",")
 SITE_URL = require("SITE_URL").rstrip("/")
+# Several web processes share one cache: rate limits, sign-in locks and the version that
+# tells every process an application or workflow definition changed (core.forms.sources).
+# A per-process memory cache would let each process count and see on its own.
+CACHES = {"default": env.cache_url_config(require("CACHE_URL"))}
+if "locmem" in CACHES["default"]["BACKEND"] or "dummy" in CACHES["default"]["BACKEND"]:
+    raise RuntimeError("CACHE_URL must name a shared cache (Redis) in production.")
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -11,6 +11,7 @@ os.environ.setdefault("SECRET_KEY", "check-deploy-" + "x" * 50)
 os.environ.setdefault("FIELD_ENCRYPTION_KEY", "q2dMUSOnWXDYr4FlSmO8ykf9g5VoE2nN7m8T8uqQYr0=")
 os.environ.setdefault("ALLOWED_HOSTS", "civicloop.example.gov.cn")
 os.environ.setdefault("SITE_URL", "https://civicloop.example.gov.cn")
+os.environ.setdefault("CACHE_URL", "redis://127.0.0.1:6379/1")
 for _spec in modules.enabled_specs(env.list("CIVICLOOP_MODULES", default=[])):
     for _setting in _spec.settings:
         if _setting.required_in_production:

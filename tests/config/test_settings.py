@@ -15,6 +15,7 @@ PRODUCTION_ENV = {
     "FIELD_ENCRYPTION_KEY": "q2dMUSOnWXDYr4FlSmO8ykf9g5VoE2nN7m8T8uqQYr0=",
     "ALLOWED_HOSTS": "civicloop.example.gov.cn",
     "SITE_URL": "https://civicloop.example.gov.cn",
+    "CACHE_URL": "redis://127.0.0.1:6379/1",
     "ALIPAY_APP_ID": "2021000000000000",
     "ALIPAY_APP_PRIVATE_KEY": "stand-in",
     "ALIPAY_PUBLIC_KEY": "stand-in",
@@ -71,6 +72,14 @@ def test_a_deployment_without_a_module_needs_none_of_its_secrets() -> None:
     modules = manage("modules", env={**env, "CIVICLOOP_MODULES": "opinions"})
     assert "opinions (" in modules.stdout and ": enabled" in modules.stdout
     assert "firelane (" in modules.stdout and ": disabled" in modules.stdout
+
+
+def test_production_refuses_a_cache_each_process_keeps_to_itself() -> None:
+    """Rate limits and the applications' change signal must be shared by every web
+    process: a memory cache is refused."""
+    result = manage("check", env={**PRODUCTION_ENV, "CACHE_URL": "locmemcache://x"})
+    assert result.returncode != 0
+    assert "CACHE_URL must name a shared cache" in result.stderr
 
 
 def test_an_unknown_module_name_stops_start_up() -> None:
