@@ -646,7 +646,8 @@ def evaluate(
             if q.is_container:
                 continue
             if q.type in _SERVER_META:
-                elem.text = now.date().isoformat() if q.type == "today" else _aware(now).isoformat()
+                local = timezone.localtime(_aware(now))
+                elem.text = local.date().isoformat() if q.type == "today" else local.isoformat()
                 continue
             calc = expr(q, "calculation")
             if calc is not None:

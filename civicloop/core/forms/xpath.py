@@ -30,10 +30,11 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from copy import copy
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext
 from elementpath import XPath2Parser, XPathContext
 from elementpath.datatypes import AbstractDateTime
@@ -790,7 +791,10 @@ class Evaluator:
         choice_label: Callable[[str, str], str] | None = None,
     ) -> None:
         self.root = root
-        self.now = now if now.tzinfo else now.replace(tzinfo=UTC)
+        # The city's own clock: today() is the local date (Asia/Shanghai), not UTC's,
+        # which is still yesterday before 08:00.
+        aware = now if now.tzinfo else dj_timezone.make_aware(now)
+        self.now = dj_timezone.localtime(aware)
         self.deadline = time.monotonic() + budget
         self._choice_label = choice_label
         self._ticks = 0

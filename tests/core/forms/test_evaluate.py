@@ -135,7 +135,8 @@ def test_start_end_today_are_the_server_time() -> None:
     form = formdef([HEAD, ["start", "start", ""], ["today", "today", ""], ["text", "t", "T"]])
     result = check(form, {"t": "x", "start": "1999-01-01"})
     assert result.answers["today"] == "2025-03-01"
-    assert result.answers["start"].startswith("2025-03-01T02:00:00")
+    # The city's clock, with its offset (as ODK records start/end).
+    assert result.answers["start"].startswith("2025-03-01T10:00:00+08:00")
 
 
 # --- relevance ---------------------------------------------------------------------------
@@ -500,3 +501,24 @@ def test_choice_filter_results_kept_across_evaluations_follow_their_input() -> N
     assert second.choices["village"] == ["v2"]
     assert second.errors == {"village": "选项无效。"}
     assert check(form, {"town": "zeguo", "village": "v3"}).ok
+
+
+def test_today_is_the_citys_date_not_utcs() -> None:
+    """At 06:00 in Wenling it is still yesterday in UTC: today() and a date constraint
+    against it follow the city's clock."""
+    from datetime import UTC, datetime
+
+    from civicloop.core.forms.evaluate import evaluate
+    from tests.core.forms.xlsforms import formdef
+
+    form = formdef(
+        [
+            ["type", "name", "label", "constraint", "calculation"],
+            ["date", "day", "日期", ". <= today()", None],
+            ["calculate", "t", None, None, "today()"],
+        ]
+    )
+    early = datetime(2026, 12, 3, 22, 0, tzinfo=UTC)  # 2026-12-04 06:00 in Asia/Shanghai
+    result = evaluate(form, {"day": "2026-12-04"}, now=early)
+    assert result.ok, result.errors
+    assert result.answers["t"] == "2026-12-04"
