@@ -102,3 +102,59 @@ def demo_forms_load(log: Callable[[str], None] = lambda _m: None) -> None:
     """Core's applications of the demo (before any module's, which may use them)."""
     demo_application_load(DECISION_FOLLOWUP, log)
     demo_application_load(DELIBERATION, log)
+
+
+def demo_meeting_load(log: Callable[[str], None]) -> None:
+    """One 议事协商会 of 牧屿村 recorded by the 泽国镇 clerk and confirmed by the town office,
+    so its two decisions are open cases with their deadlines. Once only."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from civicloop.core.accounts.models import User
+    from civicloop.core.cases.models import Case
+    from civicloop.core.cases.services import transition
+    from civicloop.core.forms.services import submission_create
+
+    if Case.objects.filter(channel=DELIBERATION.code, source="demo").exists():
+        return
+    clerk = User.objects.filter(username="handler_zeguo").first()
+    if clerk is None:
+        return
+    app = Application.objects.get(code=DELIBERATION.code)
+    today = timezone.localdate()
+    case = submission_create(
+        application=app,
+        answers={
+            "meeting_date": today.isoformat(),
+            "town": "331081100",
+            "village": "331081100002",
+            "topic": "牧屿村老年食堂选址",
+            "host": "村党支部书记",
+            "attendance": 15,
+            "participants": [
+                {"participant": "林美华", "role": "villager_rep"},
+                {"participant": "陈国平", "role": "party"},
+                {"participant": "王建国", "role": "elder"},
+            ],
+            "minutes": "与会人员对原村小学旧址和村部东侧空地两处选址进行了讨论，"
+            "多数同意使用原村小学旧址，由村委会牵头改建。",
+            "decisions": [
+                {
+                    "decision": "原村小学旧址改建为老年食堂",
+                    "responsible": "牧屿村村委会",
+                    "deadline": (today + timedelta(days=10)).isoformat(),
+                },
+                {
+                    "decision": "食堂运营方案提交村民代表会议表决",
+                    "responsible": "牧屿村老年协会",
+                    "deadline": (today + timedelta(days=6)).isoformat(),
+                },
+            ],
+            "confirm": "OK",
+        },
+        submitter=clerk,
+        source="demo",
+    )
+    transition(case=case, action="confirm", actor=clerk)
+    log(f"app deliberation: meeting {case.number} with its decisions followed")
