@@ -133,6 +133,24 @@ def test_a_village_meeting_and_its_decisions(chromium_page, live_server, demo) -
     act(page, "accept")
     assert Case.objects.get(pk=followups[0].pk).state == "accepted"
 
+    # Data out: the submissions page's downloads, with the form's labels; the XLSX has a
+    # sheet per repeat (as ODK Central), its rows keyed to the meeting.
+    page.goto(f"{base}/apps/deliberation/submissions/")
+    assert number in page.content()
+    csv_text = page.request.get(f"{base}/apps/deliberation/export.csv").text()
+    assert "议题" in csv_text and "牧屿村老年食堂选址" in csv_text
+    xlsx = page.request.get(f"{base}/apps/deliberation/export.xlsx")
+    assert xlsx.ok
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(xlsx.body()), read_only=True)
+    decisions = next(ws for ws in book.worksheets if "decisions" in ws.title or "议定" in ws.title)
+    rows = [[str(c) for c in row if c is not None] for row in decisions.iter_rows(values_only=True)]
+    assert any("原村小学旧址改建为老年食堂" in row for row in rows)
+    assert any(any(cell.startswith(number) for cell in row) for row in rows[1:])
+
     page.goto(f"{base}/cases/{number}/")
     page.fill("#action-close textarea", "两项议定事项均已交办，由镇综合办跟踪落实。")
     act(page, "close")
