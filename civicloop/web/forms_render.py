@@ -113,6 +113,12 @@ class Node:
     def id(self) -> str:
         return dom_id(self.key)
 
+    @property
+    def any_allowed(self) -> bool:
+        """Whether a choice filter left any choice (a list may be empty until an
+        earlier question is answered)."""
+        return any(c.allowed for c in self.choices)
+
 
 @dataclass
 class Row:

@@ -80,7 +80,10 @@ def test_a_village_meeting_and_its_decisions(chromium_page, live_server, demo) -
     page.goto(f"{base}/apps/")
     page.locator("a[href='/apps/deliberation/new/']").first.click()
     page.wait_for_url(f"{base}/apps/deliberation/new/")
+    no_village_yet = page.locator("#q-f-village [data-no-choices]")
+    expect(no_village_yet).to_be_visible()  # no village until a town is chosen
     page.select_option("#f-town", "331081100")
+    expect(no_village_yet).to_be_hidden()
     page.select_option("#f-village", "331081100002")  # 牧屿村, offered once 泽国镇 is chosen
     page.fill("#f-topic", "牧屿村老年食堂选址")
     page.fill("#f-host", "村党支部书记")

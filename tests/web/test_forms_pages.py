@@ -435,3 +435,12 @@ def test_the_live_check_speaks_english_when_the_page_does(app: Application, clie
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     result = json.loads(client.post(EVAL, {"people": "0"}).content)
     assert result["errors"]["people"] == "Between 1 and 500"
+
+
+def test_a_list_filtered_to_nothing_says_why(app: Application, client: Client) -> None:
+    """村社 before 镇街 is answered has no choice yet: the page says to answer first."""
+    staff(client)
+    page = client.get(URL).content.decode()
+    hint = "请先回答前面的问题，这里的选项随之列出。"
+    assert page.count(hint) >= 1
+    assert page.count(f'<p class="xf-hint" data-no-choices>{hint}</p>') >= 1

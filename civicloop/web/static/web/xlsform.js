@@ -92,6 +92,9 @@
           else input.checked = false;
         }
       });
+      // A list filtered down to nothing (a village before its town): say why.
+      var none = wrapper.querySelector("[data-no-choices]");
+      if (none) none.hidden = allowed.length > 0;
     });
     syncDisabled();
   }
