@@ -37,7 +37,7 @@ from pydantic import field_validator
 
 from civicloop.api.errors import ApiError, ApiErrorCode
 from civicloop.api.intake import location_resolve, phone_clean, plain_text, text_clean
-from civicloop.api.schemas import ErrorOut, UnitRefOut
+from civicloop.api.schemas import ErrorOut, UnitRefOut, coordinate_not_boolean
 from civicloop.core.accounts.api_auth import ApiKeyBearerAuth, StaffSessionAuth
 from civicloop.core.accounts.models import ApiKey, User
 from civicloop.core.attachments.models import Attachment
@@ -122,13 +122,7 @@ class AppSubmissionIn(Schema):
     contact_name: str = Field("", max_length=NAME_MAX_CHARS)
     contact_phone: str = Field("", max_length=20)
 
-    @field_validator("lat", "lng", mode="before")
-    @classmethod
-    def coordinate_not_boolean(cls, value: object) -> object:
-        """`"lng": false` is a client's bug, not the longitude 0."""
-        if isinstance(value, bool):
-            raise ValueError("a coordinate is a number, not true/false")
-        return value
+    _coordinates = field_validator("lat", "lng", mode="before")(coordinate_not_boolean)
 
 
 class AppSubmissionCreatedOut(Schema):

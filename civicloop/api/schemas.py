@@ -11,6 +11,14 @@ from pydantic import field_validator
 from civicloop.core.api_schemas import ErrorOut as ErrorOut
 
 
+def coordinate_not_boolean(value: object) -> object:
+    """`"lng": false` is a client's bug, not the longitude 0 (a schema's `lat`/`lng`
+    validator, mode "before")."""
+    if isinstance(value, bool):
+        raise ValueError("a coordinate is a number, not true/false")
+    return value
+
+
 class CategoryOut(Schema):
     code: str
     name: str
@@ -122,13 +130,7 @@ class CaseIn(Schema):
     contact_phone: str = Field("", max_length=20)
     submission_key: str = Field("", max_length=64)
 
-    @field_validator("lat", "lng", mode="before")
-    @classmethod
-    def coordinate_not_boolean(cls, value: object) -> object:
-        """`"lng": false` is a client's bug, not the longitude 0."""
-        if isinstance(value, bool):
-            raise ValueError("a coordinate is a number, not true/false")
-        return value
+    _coordinates = field_validator("lat", "lng", mode="before")(coordinate_not_boolean)
 
 
 class CaseCreatedOut(Schema):

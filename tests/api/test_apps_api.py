@@ -172,6 +172,14 @@ def test_a_point_outside_the_city_is_refused(app: Application, api_key: str) -> 
     )
     assert response.status_code == 400
     assert response.json()["code"] == "out_of_area"
+    # `"lng": false` is a client's bug, not the longitude 0.
+    response = post(
+        Client(),
+        "/api/v1/apps/meeting/submissions",
+        {"answers": GOOD, "lat": 28.5, "lng": False},
+        **bearer(api_key),
+    )
+    assert response.status_code == 400
 
 
 def test_unknown_disabled_and_not_allowed(app: Application, api_key: str) -> None:

@@ -29,11 +29,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from civicloop.core import registry
+from civicloop.core.cache_version import shared_version, shared_version_bump
 from civicloop.core.cases.workflow import Effect, WorkflowTemplate
 from civicloop.core.registry import Channel, Intake, Publication
 
@@ -183,22 +183,11 @@ def _load(signature: tuple[Any, ...], now: float) -> _Snapshot:
 
 
 def _shared_version() -> object:
-    try:
-        return cache.get(VERSION_CACHE_KEY, 0)
-    except Exception:
-        logger.warning("forms registry version unreadable from cache", exc_info=True)
-        return None
+    return shared_version(VERSION_CACHE_KEY)
 
 
 def _bump_shared_version() -> None:
-    try:
-        cache.add(VERSION_CACHE_KEY, 0, timeout=None)
-        cache.incr(VERSION_CACHE_KEY)
-    except ValueError:
-        # The key vanished between add and incr: any new value is a change.
-        cache.set(VERSION_CACHE_KEY, time.time_ns(), timeout=None)
-    except Exception:
-        logger.warning("forms registry version not bumped in cache", exc_info=True)
+    shared_version_bump(VERSION_CACHE_KEY)
 
 
 def _fresh(now: float) -> _Snapshot | None:

@@ -30,11 +30,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from civicloop.core.cache_version import shared_version, shared_version_bump
 from civicloop.core.units.models import DEFAULT_OFFICE_HOURS
 
 logger = logging.getLogger(__name__)
@@ -106,23 +106,11 @@ _snapshot_holder: list[_Snapshot | None] = [None]
 
 
 def _shared_version() -> object:
-    # A cache outage must not stop deadline computation; MAX_AGE_SECONDS bounds staleness.
-    try:
-        return cache.get(VERSION_CACHE_KEY, 0)
-    except Exception:
-        logger.warning("calendar version unreadable from cache", exc_info=True)
-        return None
+    return shared_version(VERSION_CACHE_KEY)
 
 
 def _bump_shared_version() -> None:
-    try:
-        cache.add(VERSION_CACHE_KEY, 0, timeout=None)
-        cache.incr(VERSION_CACHE_KEY)
-    except ValueError:
-        # The key vanished (eviction) between add and incr: any new value is a change.
-        cache.set(VERSION_CACHE_KEY, monotime.time_ns(), timeout=None)
-    except Exception:
-        logger.warning("calendar version not bumped in cache", exc_info=True)
+    shared_version_bump(VERSION_CACHE_KEY)
 
 
 def _load(version: object, now: float) -> _Snapshot:
