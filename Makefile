@@ -69,6 +69,8 @@ test: lint test-sqlite test-postgres test-modules-alone
 
 bench: setup
 	DATABASE_URL=$(PG_TEST_URL) $(BIN)/python bench/cases.py
+	$(BIN)/python bench/forms.py --page
+	$(BIN)/python bench/forms_export.py
 
 clean:
 	rm -rf $(VENV) staticfiles var/*.sqlite3 test-artifacts build node_modules
