@@ -122,6 +122,7 @@ def test_a_village_meeting_and_its_decisions(chromium_page, live_server, demo) -
         "原村小学旧址改建为老年食堂",
         "食堂运营方案提交村民代表会议表决",
     ]
+    assert "责任人（单位）：村委会" in followups[0].body  # the decision's own fields, labelled
     for case, deadline in zip(followups, deadlines, strict=True):
         assert case.data["came_from"] == number
         assert case.owner_unit_id == meeting.owner_unit_id

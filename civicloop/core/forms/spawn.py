@@ -126,6 +126,21 @@ def _holds(when: Any, instance: dict[str, Any], *, form: Any = None, now: dt.dat
         ) from None
 
 
+def _body(fields: Any, instance: dict[str, Any], labels: dict[str, str]) -> str:
+    """The new case's text: one field's value, or for a list of fields one line each,
+    "label：value" (the form's label in the city's language, else the field's name)."""
+    if not fields:
+        return ""
+    if isinstance(fields, str):
+        return _text(instance.get(fields))
+    lines = []
+    for name in fields:
+        value = _text(instance.get(name))
+        if value:
+            lines.append(f"{labels.get(name, name)}：{value}")
+    return "\n".join(lines)
+
+
 def _due(value: Any) -> dt.datetime | None:
     if not value:
         return None
@@ -134,6 +149,14 @@ def _due(value: Any) -> dt.datetime | None:
     except ValueError:
         return None
     return dt.datetime.combine(day, DUE_TIME, tzinfo=CHINA_TZ)
+
+
+def _labels(version: Any) -> dict[str, str]:
+    """Question name → its label in the city's language (Chinese), for a spawned text."""
+    from civicloop.core.forms.selectors import form_of
+
+    form = form_of(version)
+    return {q.name: str(form.label(q.labels, "zh-hans")) for q in form.walk() if q.labels}
 
 
 def _key(number: str, action: str, index: int) -> str:
@@ -177,13 +200,17 @@ def spawn_cases_handler(
     if submission is not None and isinstance(when, str) and when:
         form = _repeat_form(submission.form_version, params["repeat"])
     by_area = params.get("owner", "parent") == "area"
+    labels = (
+        _labels(submission.form_version)
+        if submission is not None and isinstance(params.get("body"), list)
+        else {}
+    )
     drafts = []
     for index, instance in enumerate(instances):
         if not isinstance(instance, dict) or not _holds(when, instance, form=form, now=now):
             continue
         title = _text(instance.get(params["title"]))
-        body = _text(instance.get(params["body"])) if params.get("body") else ""
-        body = body or title
+        body = _body(params.get("body"), instance, labels) or title
         if not body:
             continue
         drafts.append(

@@ -56,7 +56,9 @@ case's form answers becomes a case of its own; see `civicloop.core.forms.spawn`)
     {"repeat": "decisions",         # the repeat of the form
      "channel": "village_followup", # the channel (an application's code) of the new cases
      "title": "decision",           # the field of the repeat instance giving the title
-     "body": "detail",              # optional: the field giving the text (else the title)
+     "body": "detail",              # optional: the field giving the text (else the title),
+                                    #   or a list of fields, one line each
+                                    #   ("responsible: 村委会" with the field's name)
      "due": "deadline",             # optional: a date field; the first step is due then
      "when": "${follow} = 'yes'",   # optional: an XPath over the instance, or
                                     #   {"field": "follow", "equals": "yes"}
@@ -271,9 +273,17 @@ def _params(value: Any, where: str, effects: tuple[Effect, ...]) -> Params:
         raise _refuse(where, _("%(path)s 应为对象（{...}）。"), path=where)
     if Effect.SPAWN_CASES in effects:
         _object(value, where, _SPAWN_KEYS, ("repeat", "channel", "title"))
-        for key in ("repeat", "channel", "title", "body", "due"):
+        for key in ("repeat", "channel", "title", "due"):
             if key in value:
                 _str(value[key], f"{where}.{key}", empty=False)
+        body = value.get("body")
+        if isinstance(body, list):
+            if not body:
+                raise _refuse(f"{where}.body", _("%(path)s 应为非空列表。"), path=f"{where}.body")
+            for i, name in enumerate(body):
+                _str(name, f"{where}.body[{i}]", empty=False)
+        elif body is not None:
+            _str(body, f"{where}.body", empty=False)
         if "owner" in value:
             _choice(value["owner"], f"{where}.owner", SPAWN_OWNERS)
         when = value.get("when")

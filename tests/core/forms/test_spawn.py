@@ -12,9 +12,10 @@ from civicloop.core.cases.errors import CaseError, CaseErrorCode
 from civicloop.core.cases.models import Case, TimelineEntry
 from civicloop.core.cases.services import CaseDraft, case_submit, transition
 from civicloop.core.cases.timeline import chain_check
+from civicloop.core.forms.errors import FormError
 from civicloop.core.forms.models import Application, FormVersion, Submission
 from civicloop.core.forms.spawn import spawn_cases_handler
-from civicloop.core.forms.workflow_data import workflow_definition_save
+from civicloop.core.forms.workflow_data import template_from_definition, workflow_definition_save
 from civicloop.core.registry import workflow
 from tests.core.forms.wf_city import SmallTown, small_town_build
 
@@ -233,3 +234,37 @@ def test_a_broken_expression_refuses_the_action() -> None:
         transition(case=parent, action="follow_up", actor=town.handler, now=NOW)
 
     assert Case.objects.get(pk=parent.pk).state == "reviewed"
+
+
+def test_a_list_of_fields_gives_the_new_case_one_labelled_line_each() -> None:
+    town = small_town_build()
+    definition = {
+        "type": "survey",
+        "name": "data",
+        "title": "议事",
+        "children": [
+            {"type": "text", "name": "topic", "label": "议题"},
+            {
+                "type": "repeat",
+                "name": "decisions",
+                "label": "议定事项",
+                "children": [
+                    {"type": "text", "name": "decision", "label": {"Chinese (zh)": "议定内容"}},
+                    {"type": "text", "name": "detail", "label": {"Chinese (zh)": "具体要求"}},
+                    {"type": "date", "name": "deadline", "label": {"Chinese (zh)": "落实期限"}},
+                    {"type": "text", "name": "follow", "label": "跟踪"},
+                ],
+            },
+        ],
+    }
+    parent = meeting(town, {**SPAWN, "body": ["detail", "deadline"]}, form_definition=definition)
+    transition(case=parent, action="follow_up", actor=town.handler, now=NOW)
+    first = Case.objects.filter(channel="followup").order_by("number").first()
+    assert first is not None
+    assert first.body == "具体要求：村东道路破损，年底前修好\n落实期限：2026-12-15"
+
+
+def test_an_empty_list_of_body_fields_is_refused() -> None:
+    with pytest.raises(FormError) as caught:
+        template_from_definition("m@1", meeting_workflow({**SPAWN, "body": []}))
+    assert "body" in caught.value.message
