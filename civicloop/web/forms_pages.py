@@ -104,7 +104,9 @@ def apps_list(request: HttpRequest) -> HttpResponse:
         for app in applications_for(request.user)
         if app.show_in_menu  # the others show elsewhere (a station's code page)
     ]
-    return render(request, "web/apps/list.html", {"cards": cards})
+    # Staff also reach each application's submissions (what they may see of them).
+    staff = not getattr(request.user, "is_citizen", False)
+    return render(request, "web/apps/list.html", {"cards": cards, "staff": staff})
 
 
 # --------------------------------------------------------------------------- submit page

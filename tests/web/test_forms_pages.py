@@ -140,6 +140,7 @@ def test_apps_list_and_menu(app: Application, client: Client) -> None:
     staff(client)
     page = client.get("/apps/").content.decode()
     assert "走访登记" in page and 'href="/apps/visit/new/"' in page
+    assert 'href="/apps/visit/submissions/"' in page  # staff reach the submissions too
     workbench = client.get("/workbench/").content.decode()
     assert 'href="/apps/"' in workbench
     Application.objects.filter(code="visit").update(show_in_menu=False)
