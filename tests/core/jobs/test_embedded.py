@@ -178,9 +178,11 @@ def test_embedded_worker_delivers_after_commit_and_sweeps(worker_factory, settin
         outbox_enqueue(kind="webhook", payload={}, idempotency_key="hinted")
         time.sleep(0.3)  # a window in which nothing may be delivered before the commit
         assert delivered == []
-    assert wait_for(lambda: OutboxMessage.objects.filter(status=Status.SENT).count() == 1)
-    assert delivered == ["hinted"]
-    worker.stop()
+    # Watch the delivery itself, not the table: on the tests' in-memory SQLite (shared
+    # cache) a read here while the worker writes fails the write ("table is locked").
+    assert wait_for(lambda: delivered == ["hinted"])
+    worker.stop()  # lets the job finish (marked sent) before the table is read
+    assert OutboxMessage.objects.filter(status=Status.SENT).count() == 1
 
     # A message whose hint was lost (written while no worker ran and the queue dropped
     # it): only the scheduled sweep can deliver it.
@@ -188,11 +190,12 @@ def test_embedded_worker_delivers_after_commit_and_sweeps(worker_factory, settin
         outbox_enqueue(kind="webhook", payload={}, idempotency_key="lost")
     while not embedded._jobs.empty():
         embedded._jobs.get_nowait()
-    worker_factory(
+    sweeper = worker_factory(
         threads=1,
         schedule={
             "outbox-sweep": {"task": "civicloop.core.outbox.tasks.outbox_sweep", "schedule": 0.2}
         },
     )
-    assert wait_for(lambda: OutboxMessage.objects.filter(status=Status.SENT).count() == 2)
-    assert sorted(delivered) == ["hinted", "lost"]
+    assert wait_for(lambda: sorted(delivered) == ["hinted", "lost"])
+    sweeper.stop()
+    assert OutboxMessage.objects.filter(status=Status.SENT).count() == 2
