@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from civicloop.core import registry
 from civicloop.core.areas.models import Area
 from civicloop.core.areas.services import area_nearest
 from civicloop.core.attachments.models import Attachment
@@ -39,6 +38,7 @@ from civicloop.core.forms.selectors import (
     form_of,
     submitter_unit,
 )
+from civicloop.core.forms.workflow_data import application_code_check
 from civicloop.core.units.models import Unit
 from civicloop.core.units.selectors import unit_for_area
 
@@ -47,32 +47,12 @@ if TYPE_CHECKING:
     from civicloop.core.cases.models import Case
     from civicloop.core.forms.definition import FormDef, Question
 
-CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 # Which attachment kind each media question takes.
 MEDIA_KINDS = {"image": "photo", "audio": "voice", "file": "document"}
 BODY_MAX_CHARS = 5000
 
 
 # --------------------------------------------------------------------------- import
-
-
-def application_code_refusal(code: str) -> FormError | None:
-    """Why `code` cannot name a new application, or None."""
-    if not CODE_PATTERN.match(code):
-        return FormError(
-            FormErrorCode.BAD_FORM,
-            _("应用编码须以小写字母开头，只含小写字母、数字和下划线，2 到 32 个字符。"),
-            field="code",
-        )
-    try:
-        existing = registry.channel(code)
-    except registry.RegistryError:
-        existing = None
-    if existing is not None and not Application.objects.filter(code=code).exists():
-        return FormError(
-            FormErrorCode.BAD_FORM, _("该编码已被其他渠道使用，请换一个。"), field="code"
-        )
-    return None
 
 
 def _number_prefix(code: str) -> str:
@@ -99,9 +79,7 @@ def application_import_xlsform(
 
     app = Application.objects.filter(code=code).first()
     if app is None:
-        refusal = application_code_refusal(code)
-        if refusal is not None:
-            raise refusal
+        application_code_check(code)
     converted = convert_xlsform(data, filename)
     digest = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
