@@ -16,6 +16,11 @@ from civicloop.core.registry import ModuleSpec
 AVAILABLE = (
     "civicloop.opinions",
     "civicloop.firelane",
+    "civicloop.cockpit",
+    "civicloop.suggestions",
+    "civicloop.projects",
+    "civicloop.oversight",
+    "civicloop.bulletins",
 )
 
 

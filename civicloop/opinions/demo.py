@@ -22,7 +22,7 @@ from civicloop.core.cases.services import CaseDraft, case_submit, transition
 from civicloop.core.demo import DemoLogin, demo_logins_ensure
 from civicloop.core.forms.demo import DemoApplication, demo_application_load
 from civicloop.core.forms.models import OwnerRule, Submitter
-from civicloop.core.units.models import Unit
+from civicloop.core.units.models import Membership, Unit
 from civicloop.core.units.services import units_import_csv
 from civicloop.opinions.codes import code_issue
 from civicloop.opinions.hooks import DEPUTY, OPINION, STATION
@@ -337,6 +337,21 @@ def _deputy_wang(station: Station) -> Deputy | None:
     )
 
 
+def _deputy_account(deputy: Deputy, *, index: int) -> User:
+    """A deputy's account (role 人大代表 at their station), so the other applications of
+    the people's congress (suggestions, the livelihood-project ballot, study records) have
+    their deputies. No password: a real deputy is given one by the administrator."""
+    user, created = User.objects.get_or_create(
+        username=f"deputy_{index + 1:03d}",
+        defaults={"full_name": deputy.name, "dingtalk_userid": f"ding-deputy-{index + 1:03d}"},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save()
+    Membership.objects.get_or_create(user=user, unit=deputy.station.unit, role=DEPUTY.code)
+    return user
+
+
 def _duty_dates(today: date, weekdays: tuple[int, ...]) -> list[date]:
     monday = today - timedelta(days=today.weekday())
     return [
@@ -355,7 +370,9 @@ def demo_directory_load(log: Callable[[str], None] = lambda _m: None) -> None:
         before = Station.objects.count(), Deputy.objects.count(), Code.objects.count()
         stations = [_station(spec) for spec in DEMO_STATIONS]
         wang = _deputy_wang(next(s for s in stations if s.town.code == WANG_STATION_TOWN))
-        existing = {(d.station_id, d.name): d for d in Deputy.objects.filter(user__isnull=True)}
+        existing = {
+            (d.station_id, d.name): d for d in Deputy.objects.exclude(user__username=WANG_USERNAME)
+        }
         roster: dict[int, list[Deputy]] = {s.pk: [] for s in stations}
         if wang is not None:
             roster.setdefault(wang.station_id, []).append(wang)
@@ -383,6 +400,9 @@ def demo_directory_load(log: Callable[[str], None] = lambda _m: None) -> None:
                     ),
                     phone=f"1390576{demo.index:04d}",
                 )
+            if deputy.user_id is None:
+                deputy.user = _deputy_account(deputy, index=demo.index)
+                deputy.save(update_fields=["user"])
             roster[station.pk].append(deputy)
         for station in stations:
             # 泽国镇 (the model station) receives every working day, the others twice a week.

@@ -39,6 +39,7 @@ from civicloop.core.cases.access import (
     may_see_contact,
 )
 from civicloop.core.cases.errors import CaseError
+from civicloop.core.cases.links import case_came_from
 from civicloop.core.cases.models import Case, TimelineEntry
 from civicloop.core.cases.selectors import CaseFilters, case_list, case_timeline, workbench_for
 from civicloop.core.cases.services import actions_available, transition
@@ -240,6 +241,7 @@ def _case_page(
         "error_action": bound.action.code if bound is not None else "",
         "module_page": _module_page(case),
         "page_errors": page_errors,
+        "came_from": case_came_from(case=case),
     }
     return render(request, "web/case_detail.html", context, status=status)
 

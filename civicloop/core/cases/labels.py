@@ -19,6 +19,7 @@ CORE_EVENT_LABELS: dict[str, str | Promise] = {
     "overdue": _("已超期"),
     "escalate": _("超期上报"),
     "deadline_recomputed": _("办理时限重算"),
+    "linked": _("转为事项"),
 }
 
 
