@@ -121,10 +121,33 @@ def demo_city(db: None) -> None:
     demo_city_build()
 
 
+@pytest.fixture
+def demo_all(db: None, settings: Any) -> None:
+    """The whole demo, as `load_demo` makes it (every module's data; no year of opinions)."""
+    from civicloop.core.demo import demo_city_build
+
+    settings.DEMO_SKIP_MODULES = []
+    demo_city_build()
+
+
+@pytest.fixture
+def demo_year(db: None, settings: Any) -> None:
+    """The demo city with a year of opinions over every town (a small year: 3 per town)."""
+    from civicloop.core.demo import demo_city_build
+
+    settings.DEMO_OPINION_HISTORY = 48
+    demo_city_build()
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
-    """Argon2 is deliberately slow; tests that create users do not need it to be."""
+    """Argon2 is deliberately slow; tests that create users do not need it to be. The
+    demo's year of opinions is left out too, unless a test asks for it (`demo_year`)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.DEMO_OPINION_HISTORY = 0
+    # The 人大 applications' demos take seconds each; `demo_city` leaves them out (their
+    # own tests load them, and `demo_all` loads everything).
+    settings.DEMO_SKIP_MODULES = ["suggestions", "projects", "oversight", "bulletins"]
 
 
 @pytest.fixture(autouse=True)

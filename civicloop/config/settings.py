@@ -171,7 +171,10 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 # JavaScript libraries from npm, copied out of node_modules by `make setup`.
-STATICFILES_DIRS = [("vendor/echarts", BASE_DIR / "build" / "vendor" / "echarts")]
+STATICFILES_DIRS = [
+    ("vendor/echarts", BASE_DIR / "build" / "vendor" / "echarts"),
+    ("vendor/geo", BASE_DIR / "build" / "vendor" / "geo"),
+]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
@@ -225,6 +228,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "sla-sweep": {"task": "civicloop.core.cases.tasks.sla_sweep", "schedule": 60.0},
+    # The cockpit's figures follow the cases within seconds (and are refreshed again
+    # before the cockpit answers); rebuilt from the cases once a day.
+    "case-rollups": {"task": "civicloop.core.cases.tasks.rollups_refresh", "schedule": 10.0},
+    "case-rollups-rebuild": {
+        "task": "civicloop.core.cases.tasks.rollups_rebuild",
+        "schedule": 86400.0,
+    },
     "attachments-orphans": {
         "task": "civicloop.core.attachments.tasks.attachments_sweep_orphans",
         "schedule": 3600.0,
@@ -238,6 +248,9 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 WORKER_MODE = "celery" if CELERY_BROKER_URL else "embedded"
+# Modules whose demo data `load_demo` leaves out (a comma list; the test suite leaves out
+# the heavy ones unless a test asks for the whole demo).
+DEMO_SKIP_MODULES = env.list("DEMO_SKIP_MODULES", default=[])
 
 # Outbox delivery: retries with exponential back-off, then the dead-letter state.
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 
 from civicloop.core import registry
@@ -112,7 +113,10 @@ def demo_city_build(*, log: Callable[[str], None] = lambda _m: None) -> list[Dem
             demo_user_ensure(login)
     demo_forms_load(log)
     logins = list(DEMO_LOGINS)
+    skipped = set(getattr(settings, "DEMO_SKIP_MODULES", ()))
     for name, loader in registry.demo_loaders():
+        if name in skipped:
+            continue
         log(f"demo: {name}")
         logins.extend(loader(log) or ())
     _unit_leaders_ensure()

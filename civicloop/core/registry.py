@@ -84,6 +84,10 @@ class Channel:
     # (`{number}` is replaced); the generic case page links there.
     staff_page: str = ""
     staff_page_label: str | Promise = ""
+    # The key of `Case.data` naming the person a case is addressed to (a deputy), and what
+    # to call them: the cockpit counts the channel's cases per person under that label.
+    person_key: str = ""
+    person_label: str | Promise = ""
 
     @property
     def open311(self) -> bool:

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 from civicloop.core import registry
 from civicloop.core.accounts.login_limits import login_device_remember
 from civicloop.core.accounts.models import User
+from civicloop.core.areas.selectors import area_by_code
 from civicloop.core.attachments.errors import AttachmentError
 from civicloop.core.attachments.models import Attachment
 from civicloop.core.attachments.services import attachments_create_batch
@@ -160,20 +161,43 @@ def workbench(request: HttpRequest) -> HttpResponse:
 def case_list_view(request: HttpRequest) -> HttpResponse:
     form = CaseFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
+    area = area_by_code(data.get("area") or "")
     filters = CaseFilters(
         q=data.get("q", ""),
         channel=data.get("channel", ""),
         state=data.get("state", ""),
         overdue=bool(data.get("overdue")),
         mine=bool(data.get("mine")),
+        # An unknown area code narrows to nothing rather than to everything.
+        area_path=area.path if area is not None else ("-" if data.get("area") else ""),
+        category=data.get("category") or "",
+        created_from=data.get("created_from"),
+        created_to=data.get("created_to"),
+        due_soon=bool(data.get("due_soon")),
+        owner_unit=data.get("owner_unit") or "",
+        assignee_unit=data.get("assignee_unit") or "",
+        person=data.get("person") or "",
     )
+    narrowed = [
+        (form.fields[name].label, area.name if name == "area" and area else data[name])
+        for name in CaseFilterForm.DRILL_FIELDS
+        if data.get(name) and name != "due_soon"
+    ]
     paginator = Paginator(case_list(user=request.user, filters=filters), CASES_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     kept = [(k, v) for k, v in request.GET.items() if k != "page" and v]
     return render(
         request,
         "web/case_list.html",
-        {"form": form, "page": page, "query": urlencode(kept)},
+        {
+            "form": form,
+            "page": page,
+            "query": urlencode(kept),
+            "narrowed": narrowed,
+            "drill_hidden": [
+                (n, request.GET[n]) for n in CaseFilterForm.DRILL_FIELDS if request.GET.get(n)
+            ],
+        },
     )
 
 

@@ -250,3 +250,19 @@ class CaseCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}-{self.year}: {self.value}"
+
+
+# The rollups live in their own file; imported here so Django finds them.
+from civicloop.core.cases.rollup_models import CaseFact, CaseRollup, RollupState  # noqa: E402
+
+__all__ = [
+    "Case",
+    "CaseCounter",
+    "CaseFact",
+    "CaseRollup",
+    "CaseStep",
+    "Grade",
+    "Rating",
+    "RollupState",
+    "TimelineEntry",
+]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civicloop.core import registry
 from civicloop.core.cases.access import cases_visible_to
+from civicloop.core.cases.figures import Figures, Scope, figures_by_channel
 from civicloop.core.cases.models import Case, TimelineEntry
 from civicloop.core.registry import TileValue
 from civicloop.core.units.selectors import user_standing
@@ -130,6 +132,11 @@ def recently_closed_for(*, user: Any, since: datetime) -> QuerySet[Case]:
 
 @dataclass(frozen=True)
 class CaseFilters:
+    """What the case list is narrowed to. Beyond the form's own fields, the cockpit's
+    drill-down links name the cases behind a figure: received between two local dates,
+    closed or still open, due within a day, owned by or assigned to a unit (by code), and
+    addressed to a person (the channel's `person_key` in `Case.data`)."""
+
     q: str = ""
     channel: str = ""
     state: str = ""
@@ -137,6 +144,12 @@ class CaseFilters:
     area_path: str = ""
     overdue: bool = False
     mine: bool = False
+    created_from: date | None = None
+    created_to: date | None = None
+    due_soon: bool = False
+    owner_unit: str = ""
+    assignee_unit: str = ""
+    person: str = ""
 
 
 def case_list(*, user: Any, filters: CaseFilters, now: datetime | None = None) -> QuerySet[Case]:
@@ -147,7 +160,9 @@ def case_list(*, user: Any, filters: CaseFilters, now: datetime | None = None) -
     if filters.channel:
         qs = qs.filter(channel=filters.channel)
     if filters.state == "open":
-        qs = qs.filter(state__in=_open_states())
+        qs = qs.filter(closed_at__isnull=True)
+    elif filters.state == "closed":
+        qs = qs.filter(closed_at__isnull=False)
     elif filters.state:
         qs = qs.filter(state=filters.state)
     if filters.category:
@@ -158,9 +173,27 @@ def case_list(*, user: Any, filters: CaseFilters, now: datetime | None = None) -
         )
     if filters.overdue:
         qs = qs.filter(due_at__lte=now, state__in=_open_states())
+    if filters.due_soon:
+        qs = qs.filter(due_at__gt=now, due_at__lte=now + timedelta(days=1), closed_at__isnull=True)
+    if filters.created_from:
+        qs = qs.filter(created_at__gte=local_day_start(filters.created_from))
+    if filters.created_to:
+        qs = qs.filter(created_at__lt=local_day_start(filters.created_to + timedelta(days=1)))
+    if filters.owner_unit:
+        qs = qs.filter(owner_unit__code=filters.owner_unit)
+    if filters.assignee_unit:
+        qs = qs.filter(assignee_unit__code=filters.assignee_unit)
+    if filters.person and filters.channel:
+        key = registry.channel(filters.channel).person_key
+        qs = qs.filter(**{f"data__{key}": filters.person}) if key else qs.none()
     if filters.mine:
         qs = qs.filter(holder_unit_id__in=user_standing(user).unit_ids)
     return qs.order_by("-created_at")
+
+
+def local_day_start(day: date) -> datetime:
+    """Midnight at the start of a local (Asia/Shanghai) calendar day, as an aware time."""
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def case_timeline(*, case: Case) -> QuerySet[TimelineEntry]:
@@ -174,11 +207,32 @@ def case_timeline(*, case: Case) -> QuerySet[TimelineEntry]:
 
 def channel_figures(*, user: Any, channel: str, now: datetime) -> list[TileValue]:
     """The figures every channel's cockpit tile shows, over the cases the user may see:
-    received today, open, due within a day, overdue (红灯). One query."""
+    received today, open, due within a day, overdue (红灯). For a reader who sees whole
+    areas (a leader, an administrator) they come from the case rollups; for unit staff,
+    from one query over their units' cases."""
+    standing = user_standing(user)
+    if standing.is_admin or standing.area_paths:
+        counts = _channel_counts_from_rollups(
+            paths=("",) if standing.is_admin else standing.area_paths, channel=channel, now=now
+        )
+    else:
+        counts = _channel_counts(user=user, channel=channel, now=now)
+    href = f"/cases/?channel={channel}"
+    return [
+        TileValue(_("今日受理"), counts["today"], href),
+        TileValue(_("办理中"), counts["open"], href + "&state=open"),
+        TileValue(_("一天内到期"), counts["due_soon"], href + "&due_soon=on"),
+        TileValue(
+            _("已超期"), counts["overdue"], href + "&overdue=on", alert=counts["overdue"] > 0
+        ),
+    ]
+
+
+def _channel_counts(*, user: Any, channel: str, now: datetime) -> dict[str, int]:
     template = registry.workflow(registry.channel(channel).workflow)
     today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     open_q = Q(state__in=template.open_states())
-    counts = cases_visible_to(user, Case.objects.filter(channel=channel)).aggregate(
+    return cases_visible_to(user, Case.objects.filter(channel=channel)).aggregate(
         today=Count("pk", filter=Q(created_at__gte=today)),
         open=Count("pk", filter=open_q),
         due_soon=Count(
@@ -186,10 +240,30 @@ def channel_figures(*, user: Any, channel: str, now: datetime) -> list[TileValue
         ),
         overdue=Count("pk", filter=open_q & Q(due_at__lte=now)),
     )
-    href = f"/cases/?channel={channel}"
-    return [
-        TileValue(_("今日受理"), counts["today"], href),
-        TileValue(_("办理中"), counts["open"], href),
-        TileValue(_("一天内到期"), counts["due_soon"], href),
-        TileValue(_("已超期"), counts["overdue"], href, alert=counts["overdue"] > 0),
-    ]
+
+
+def _channel_counts_from_rollups(
+    *, paths: tuple[str, ...], channel: str, now: datetime
+) -> dict[str, int]:
+    return _rollup_counts(paths, now).get(
+        channel, {"today": 0, "open": 0, "due_soon": 0, "overdue": 0}
+    )
+
+
+@lru_cache(maxsize=16)
+def _rollup_counts(paths: tuple[str, ...], now: datetime) -> dict[str, dict[str, int]]:
+    """Every channel's tile counts at once: the cockpit asks each module's tile with the
+    same reader and `now`, and this answers them all from one set of queries."""
+    today = timezone.localdate(now)
+    counts: dict[str, dict[str, int]] = {}
+    for path in paths:
+        ever = figures_by_channel(scope=Scope(path, date(2000, 1, 1), today), now=now)
+        day = figures_by_channel(scope=Scope(path, today, today), now=now)
+        for channel in set(ever) | set(day):
+            fig, new = ever.get(channel, Figures()), day.get(channel, Figures())
+            c = counts.setdefault(channel, {"today": 0, "open": 0, "due_soon": 0, "overdue": 0})
+            c["today"] += new.received
+            c["open"] += fig.open
+            c["due_soon"] += fig.due_soon
+            c["overdue"] += fig.overdue
+    return counts
