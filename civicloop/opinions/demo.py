@@ -25,6 +25,7 @@ from civicloop.core.forms.models import OwnerRule, Submitter
 from civicloop.core.units.models import Membership, Unit
 from civicloop.core.units.services import units_import_csv
 from civicloop.opinions.codes import code_issue
+from civicloop.opinions.demo_history import demo_history_load
 from civicloop.opinions.hooks import DEPUTY, OPINION, STATION
 from civicloop.opinions.models import Code, Deputy, DeputyLevel, DutyDay, Station
 
@@ -529,6 +530,7 @@ def demo_opinions_load(log: Callable[[str], None]) -> list[DemoLogin]:
     logins = demo_logins_ensure(DEMO_LOGINS)
     demo_directory_load(log)
     demo_application_load(VISIT_REGISTER, log)
+    demo_history_load(log)
     if Case.objects.filter(channel=OPINION.code, source="demo").exists():
         log("opinions already present")
         return logins

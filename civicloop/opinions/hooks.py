@@ -48,6 +48,9 @@ OPINION = Channel(
     # Only what the citizen agreed to publish (the submit page's consent box).
     publication=Publication.PUBLIC_PROJECTION,
     owner_unit_kinds=("station", "town_office"),
+    # The deputy the code belonged to (services.opinion_submit), for the cockpit.
+    person_key="deputy_name",
+    person_label=_("代表"),
 )
 
 
@@ -75,6 +78,8 @@ MODULE = ModuleSpec(
         # A spam brake on the code pages: submissions per phone and per client per hour.
         Setting("OPINION_SUBMISSIONS_PER_PHONE_PER_HOUR", 5, "int"),
         Setting("OPINION_SUBMISSIONS_PER_IP_PER_HOUR", 20, "int"),
+        # The demo's year of opinions over every town (demo_history); 0: none.
+        Setting("DEMO_OPINION_HISTORY", 240, "int"),
     ),
     roles=(DEPUTY,),
     unit_kinds=(STATION,),
