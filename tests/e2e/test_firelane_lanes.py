@@ -30,8 +30,12 @@ CORNERS = [(0.15, 0.55), (0.85, 0.55), (0.95, 0.95), (0.05, 0.95)]
 
 
 def _click_at(page: Any, fx: float, fy: float) -> None:
-    box = page.locator("#lane-canvas").bounding_box()
-    page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+    # Scrolled into view first: with a taller top bar (more modules' links) the lower
+    # corners may lie below the window, where a mouse click at page coordinates is lost.
+    canvas = page.locator("#lane-canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    canvas.click(position={"x": fx * box["width"], "y": fy * box["height"]})
 
 
 def _picture_loaded(page: Any) -> None:
