@@ -17,7 +17,8 @@ from civicloop.core.cases.services import CaseDraft, case_submit
 from civicloop.core.units.models import Unit
 from tests.core.cases.direct_counts import direct_counts
 
-pytestmark = pytest.mark.django_db
+# The figures are checked on the 民意 demo (its channel, stations and deputies).
+pytestmark = [pytest.mark.django_db, pytest.mark.needs_modules("opinions")]
 
 URL = "/api/v1/cockpit"
 TOWNS = ("331081100", "331081001", "331081103")  # 泽国镇, 太平街道, 箬横镇

@@ -12,7 +12,8 @@ from django.utils import timezone
 from civicloop.core.accounts.models import User
 from civicloop.core.cases.rollups import rollup_refresh
 
-pytestmark = pytest.mark.django_db
+# The figures are checked on the 民意 demo (its channel, stations and deputies).
+pytestmark = [pytest.mark.django_db, pytest.mark.needs_modules("opinions")]
 
 
 def signed_in(username: str) -> Client:

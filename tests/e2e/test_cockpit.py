@@ -12,7 +12,11 @@ import pytest
 
 from tests.e2e.conftest import PHONE, SHOTS
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.needs_modules("opinions"),
+]
 
 
 def _log_in(page, base: str, username: str) -> None:
