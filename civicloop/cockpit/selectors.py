@@ -41,7 +41,7 @@ def cockpit_areas_for(*, user: Any) -> list[Area]:
     its town); the town of a town office the user leads. Empty: no cockpit."""
     standing = user_standing(user)
     if standing.is_admin:
-        return list(Area.objects.filter(parent__isnull=True).order_by("code"))
+        return _roots()
     paths = set(standing.area_paths)
     led = [
         pk
@@ -170,10 +170,6 @@ def breakdown(
     rows = [BreakdownRow(key, labels.get(key, key), fig, href(key)) for key, fig in totals.items()]
     rows.sort(key=lambda r: (-r.figures.received, r.label))
     return rows[:TOP_ROWS]
-
-
-def station_codes() -> set[str]:
-    return set(Unit.objects.filter(kind=STATION_KIND).values_list("code", flat=True))
 
 
 def trends(*, area: Area, today: date) -> dict[str, Any]:

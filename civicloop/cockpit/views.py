@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 from civicloop.cockpit import selectors
 from civicloop.cockpit.errors import CockpitError, CockpitErrorCode
 from civicloop.core import registry
-from civicloop.core.cases.figures import Figures, Scope, figures_by_channel
+from civicloop.core.cases.figures import Scope, figures_by_channel
 
 # Period presets: (code, label) -> first received day, given today.
 PERIODS = ("today", "week", "month", "year")
@@ -128,6 +128,5 @@ def cockpit_view(request: HttpRequest) -> HttpResponse:
         "refresh_seconds": SCREEN_REFRESH_SECONDS,
         "now": now,
         "stations": selectors.stations_count(),
-        "empty": Figures().as_dict(),
     }
     return render(request, "cockpit/cockpit.html", context)
