@@ -18,6 +18,9 @@ from civicloop.core.registry import (
     UnitKindSpec,
 )
 
+# The top bar shows the links of the same section under one menu.
+NPC_SECTION = _("人大")
+
 # The same deputies' role and liaison-station kind as 民意 declares (identical
 # duplicates are allowed), so this module works when enabled alone.
 DEPUTY = RoleSpec("deputy", _("人大代表"))
@@ -67,9 +70,9 @@ MODULE = ModuleSpec(
     roles=(DEPUTY,),
     unit_kinds=(STATION,),
     nav_items=(
-        NavItem(_("知政学习"), "/bulletins/", _is_reader, order=40),
-        NavItem(_("学习记录"), "/bulletins/study/", _is_deputy, order=41),
-        NavItem(_("阅读统计"), "/bulletins/report/", _is_editor, order=42),
+        NavItem(_("知政学习"), "/bulletins/", _is_reader, order=40, section=NPC_SECTION),
+        NavItem(_("学习记录"), "/bulletins/study/", _is_deputy, order=41, section=NPC_SECTION),
+        NavItem(_("阅读统计"), "/bulletins/report/", _is_editor, order=42, section=NPC_SECTION),
     ),
     cockpit_tiles=(
         CockpitTile(

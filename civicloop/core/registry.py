@@ -100,12 +100,16 @@ class Channel:
 
 @dataclass(frozen=True)
 class NavItem:
-    """A link a module adds to the shell's top bar, for the users `visible(user)` accepts."""
+    """A link a module adds to the shell's top bar, for the users `visible(user)` accepts.
+
+    Links that name the same `section` (人大, 政协, ...) are shown as one menu when a user
+    sees more than one of them, so the bar stays one line however many modules run."""
 
     label: str | Promise
     path: str
     visible: Callable[[Any], bool]
     order: int = 100
+    section: str | Promise = ""
 
 
 class RegistryError(LookupError):

@@ -21,6 +21,9 @@ from civicloop.core.registry import (
 )
 from civicloop.notify.templates import SmsTemplate
 
+# The top bar shows the links of the same section under one menu.
+NAV_SECTION = _("生命通道")
+
 # The role of the fire brigade's officers who review evidence and issue notices, and the
 # kind of unit that manages a site (a property company).
 OFFICER = RoleSpec("officer", _("执法人员"))
@@ -165,8 +168,10 @@ MODULE = ModuleSpec(
     roles=(OFFICER,),
     unit_kinds=(PROPERTY,),
     nav_items=(
-        NavItem(_("执法审核"), "/firelane/review/", _is_officer, order=30),
-        NavItem(_("生命通道"), "/firelane/dashboard/", _sees_dashboard, order=31),
+        NavItem(_("执法审核"), "/firelane/review/", _is_officer, order=30, section=NAV_SECTION),
+        NavItem(
+            _("生命通道"), "/firelane/dashboard/", _sees_dashboard, order=31, section=NAV_SECTION
+        ),
     ),
     cockpit_tiles=(
         CockpitTile("firelane", _("生命通道"), "civicloop.firelane.dashboard.cockpit_figures"),

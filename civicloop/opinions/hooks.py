@@ -22,6 +22,9 @@ from civicloop.core.registry import (
     UnitKindSpec,
 )
 
+# The top bar shows the links of the same section under one menu.
+NPC_SECTION = _("人大")
+
 # A people's congress deputy acts for the liaison station they belong to.
 DEPUTY = RoleSpec("deputy", _("人大代表"))
 STATION = UnitKindSpec("station", _("代表联络站"))
@@ -84,8 +87,8 @@ MODULE = ModuleSpec(
     roles=(DEPUTY,),
     unit_kinds=(STATION,),
     nav_items=(
-        NavItem(_("民意信箱"), "/deputy/inbox/", _has_inbox, order=10),
-        NavItem(_("民意统计"), "/opinions/stats/", _has_stats, order=20),
+        NavItem(_("民意信箱"), "/deputy/inbox/", _has_inbox, order=10, section=NPC_SECTION),
+        NavItem(_("民意统计"), "/opinions/stats/", _has_stats, order=20, section=NPC_SECTION),
     ),
     cockpit_tiles=(
         CockpitTile("opinions", _("民意直达"), "civicloop.opinions.selectors.cockpit_figures"),

@@ -21,6 +21,9 @@ from civicloop.core.registry import (
     UnitKindSpec,
 )
 
+# The top bar shows the links of the same section under one menu.
+NPC_SECTION = _("人大")
+
 # The same role and unit kind the 民意 module declares (identical duplicates are allowed),
 # so this module works when enabled alone.
 DEPUTY = RoleSpec("deputy", _("人大代表"))
@@ -89,7 +92,9 @@ MODULE = ModuleSpec(
     ),
     roles=(DEPUTY,),
     unit_kinds=(STATION,),
-    nav_items=(NavItem(_("督政议事"), "/oversight/", _sees_oversight, order=40),),
+    nav_items=(
+        NavItem(_("督政议事"), "/oversight/", _sees_oversight, order=40, section=NPC_SECTION),
+    ),
     cockpit_tiles=(
         CockpitTile(
             "oversight", _("督政议事"), "civicloop.oversight.selectors.cockpit_figures", order=40

@@ -24,6 +24,9 @@ from civicloop.core.registry import (
     UnitKindSpec,
 )
 
+# The top bar shows the links of the same section under one menu.
+NPC_SECTION = _("人大")
+
 # Declared identically by every module that needs deputies (the registry accepts it).
 DEPUTY = RoleSpec("deputy", _("人大代表"))
 STATION = UnitKindSpec("station", _("代表联络站"))
@@ -99,7 +102,9 @@ MODULE = ModuleSpec(
     ),
     roles=(DEPUTY,),
     unit_kinds=(STATION,),
-    nav_items=(NavItem(_("民生实事"), "/projects/", _sees_projects, order=40),),
+    nav_items=(
+        NavItem(_("民生实事"), "/projects/", _sees_projects, order=40, section=NPC_SECTION),
+    ),
     cockpit_tiles=(
         CockpitTile(
             "projects", _("民生实事节点"), "civicloop.projects.selectors.cockpit_figures", order=40

@@ -20,6 +20,9 @@ from civicloop.core.registry import (
     UnitKindSpec,
 )
 
+# The top bar shows the links of the same section under one menu.
+NPC_SECTION = _("人大")
+
 # The same role and unit kind the 民意 module declares (identical duplicates are allowed),
 # so this module works when it is enabled alone.
 DEPUTY = RoleSpec("deputy", _("人大代表"))
@@ -123,8 +126,10 @@ MODULE = ModuleSpec(
     roles=(DEPUTY,),
     unit_kinds=(STATION,),
     nav_items=(
-        NavItem(_("代表建议"), "/suggestions/", _sees_suggestions, order=40),
-        NavItem(_("建议统计"), "/suggestions/figures/", _sees_figures, order=41),
+        NavItem(_("代表建议"), "/suggestions/", _sees_suggestions, order=40, section=NPC_SECTION),
+        NavItem(
+            _("建议统计"), "/suggestions/figures/", _sees_figures, order=41, section=NPC_SECTION
+        ),
     ),
     cockpit_tiles=(
         CockpitTile(

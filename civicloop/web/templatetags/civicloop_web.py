@@ -32,8 +32,35 @@ def topbar(context: template.Context) -> dict[str, Any]:
             .values_list("name", flat=True)
         )
         out["is_admin"] = bool(user.is_staff or standing.is_admin)
-        out["module_links"] = [] if user.is_citizen else registry.nav_items_for(user)
+        items = [] if user.is_citizen else registry.nav_items_for(user)
+        out["module_nav"] = nav_entries(items, request.path)
     return out
+
+
+def nav_entries(items: list[registry.NavItem], path: str) -> list[dict[str, Any]]:
+    """The top bar's module entries, in the items' order: a link, or a menu for a section
+    of which the user sees two or more links (placed where its first link would be).
+    The current page is the link whose path is the longest prefix of `path`."""
+    current = max(
+        (item.path for item in items if path.startswith(item.path)), key=len, default=None
+    )
+    entries: list[dict[str, Any]] = []
+    menus: dict[str, dict[str, Any]] = {}
+    for item in items:
+        link = {"label": item.label, "path": item.path, "current": item.path == current}
+        section = str(item.section)
+        if not section:
+            entries.append(link)
+        elif section in menus:
+            menus[section]["links"].append(link)
+            menus[section]["current"] = menus[section]["current"] or link["current"]
+        else:
+            menus[section] = {"label": item.section, "links": [link], "current": link["current"]}
+            entries.append(menus[section])
+    return [
+        entry["links"][0] if "links" in entry and len(entry["links"]) == 1 else entry
+        for entry in entries
+    ]
 
 
 @register.filter
