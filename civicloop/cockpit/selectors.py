@@ -6,13 +6,13 @@ from the registry: whatever a module registers appears here without a line of co
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import Count, Q
-from django.utils import timezone
 
 from civicloop.cockpit.errors import CockpitError, CockpitErrorCode
 from civicloop.core import registry
@@ -23,7 +23,8 @@ from civicloop.core.cases.figures import (
     Scope,
     figures_by_channel,
     figures_daily,
-    figures_grouped,
+    figures_grouped_many,
+    figures_received,
 )
 from civicloop.core.cases.rollups import rollup_refresh
 from civicloop.core.units.models import Unit
@@ -102,7 +103,12 @@ def cockpit_figures(*, area: Area, day_from: date, day_to: date, now: datetime) 
     with no case in the scope are listed with zeros."""
     rollup_refresh(wait=False, now=now)
     scope = Scope(area_path=area.path, day_from=day_from, day_to=day_to)
-    per_channel = figures_by_channel(scope=scope, now=now)
+    return _answer(area, day_from, day_to, now, figures_by_channel(scope=scope, now=now))
+
+
+def _answer(
+    area: Area, day_from: date, day_to: date, now: datetime, per_channel: dict[str, Figures]
+) -> dict[str, Any]:
     names = channel_names()
     total = Figures()
     channels: dict[str, Any] = {}
@@ -142,15 +148,32 @@ def _labels(group: str, keys: set[str]) -> dict[str, str]:
     return {k: k for k in keys}
 
 
-def breakdown(
-    *, area: Area, day_from: date, day_to: date, group: str, now: datetime, base_query: str
-) -> list[BreakdownRow]:
-    """The figures per town, unit, station, person or category, all channels together,
-    most received first, each row linking to its cases."""
+def cockpit_page_figures(
+    *,
+    area: Area,
+    day_from: date,
+    day_to: date,
+    groups: Sequence[str],
+    now: datetime,
+    base_query: str,
+) -> tuple[dict[str, Any], dict[str, list[BreakdownRow]]]:
+    """The page's figures: `cockpit_figures`' answer, and the rows per town, unit,
+    station, person or category (each of `groups`), all channels together, most received
+    first, each linking to its cases. The clock of all of them is one read."""
+    rollup_refresh(wait=False, now=now)
     scope = Scope(area_path=area.path, day_from=day_from, day_to=day_to)
+    grouped = figures_grouped_many(scope=scope, groups=["", *groups], now=now)
+    per_channel = {channel: fig for (channel, _key), fig in grouped[""].items()}
+    rows = {group: _breakdown_rows(area, group, grouped[group], base_query) for group in groups}
+    return _answer(area, day_from, day_to, now, per_channel), rows
+
+
+def _breakdown_rows(
+    area: Area, group: str, figures: dict[tuple[str, str], Figures], base_query: str
+) -> list[BreakdownRow]:
     totals: dict[str, Figures] = {}
     channel_of: dict[str, str] = {}
-    for (channel, key), fig in figures_grouped(scope=scope, group=group, now=now).items():
+    for (channel, key), fig in figures.items():
         if not key:
             continue
         totals.setdefault(key, Figures()).add(fig)
@@ -220,9 +243,7 @@ def map_points(*, area: Area, day_from: date, day_to: date) -> dict[str, Any]:
     address), and the liaison stations, for the map."""
     scope = Scope(area_path=area.path, day_from=day_from, day_to=day_to)
     per_town: dict[str, int] = {}
-    for (_channel, town), fig in figures_grouped(
-        scope=scope, group="town", now=timezone.now()
-    ).items():
+    for (_channel, town), fig in figures_received(scope=scope, group="town").items():
         if town.count("/") == 1:
             per_town[town] = per_town.get(town, 0) + fig.received
     towns = Area.objects.filter(path__in=per_town, centroid_lat__isnull=False)

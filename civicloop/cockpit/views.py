@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 from civicloop.cockpit import selectors
 from civicloop.cockpit.errors import CockpitError, CockpitErrorCode
 from civicloop.core import registry
-from civicloop.core.cases.figures import Scope, figures_by_channel
+from civicloop.core.cases.figures import Scope, figures_received
 
 # Period presets: (code, label) -> first received day, given today.
 PERIODS = ("today", "week", "month", "year")
@@ -58,28 +58,11 @@ def cockpit_view(request: HttpRequest) -> HttpResponse:
     if period not in PERIODS:
         period = "year"
     day_from, day_to = _period_start(period, today), today
-    data = selectors.cockpit_figures(area=area, day_from=day_from, day_to=day_to, now=now)
-    # Received today and this week are shown whatever the period.
-    short = figures_by_channel(
-        scope=Scope(area.path, today - timedelta(days=today.weekday()), today), now=now
-    )
-    today_fig = figures_by_channel(scope=Scope(area.path, today, today), now=now)
     base = urlencode(
         {"area": area.code, "created_from": day_from.isoformat(), "created_to": day_to.isoformat()}
     )
-    total = data["total"]
-    channels = [
-        {"code": code, **fig, "href": f"/cases/?{base}&channel={code}"}
-        for code, fig in data["channels"].items()
-    ]
-    breakdowns = [
-        (
-            g,
-            label,
-            selectors.breakdown(
-                area=area, day_from=day_from, day_to=day_to, group=g, now=now, base_query=base
-            ),
-        )
+    groups = [
+        (g, label)
         for g, label in (
             ("town", _("按镇（街道）")),
             ("assignee", _("按承办单位")),
@@ -89,6 +72,23 @@ def cockpit_view(request: HttpRequest) -> HttpResponse:
         )
         if not (g == "town" and area.level > 1)
     ]
+    data, rows = selectors.cockpit_page_figures(
+        area=area,
+        day_from=day_from,
+        day_to=day_to,
+        groups=[g for g, _label in groups],
+        now=now,
+        base_query=base,
+    )
+    # Received today and this week are shown whatever the period.
+    week = figures_received(scope=Scope(area.path, today - timedelta(days=today.weekday()), today))
+    today_fig = figures_received(scope=Scope(area.path, today, today))
+    total = data["total"]
+    channels = [
+        {"code": code, **fig, "href": f"/cases/?{base}&channel={code}"}
+        for code, fig in data["channels"].items()
+    ]
+    breakdowns = [(g, label, rows[g]) for g, label in groups]
     tiles = []
     for _owner, tile in registry.cockpit_tiles():
         values = import_string(tile.figures)(user=request.user, now=now)
@@ -118,7 +118,7 @@ def cockpit_view(request: HttpRequest) -> HttpResponse:
         "day_to": day_to,
         "total": total,
         "received_today": sum(f.received for f in today_fig.values()),
-        "received_week": sum(f.received for f in short.values()),
+        "received_week": sum(f.received for f in week.values()),
         "channels": channels,
         "base": base,
         "breakdowns": breakdowns,

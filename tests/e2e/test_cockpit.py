@@ -63,6 +63,16 @@ def test_the_cockpit_on_the_wall_a_desktop_and_a_phone(
     page.wait_for_url(re.compile(r"/cases/\?"))
     assert f"共 {open_count} 件" in page.locator("main").inner_text()
 
+    # The 人大 applications are one menu of the top bar: it opens, shows its links, and
+    # closes on Escape.
+    menu = page.locator("details[data-nav-menu]", has_text="人大")
+    menu.locator("summary").click()
+    links = menu.locator(".nav-menu-links a")
+    assert links.count() >= 2 and links.first.is_visible()
+    page.screenshot(path=str(SHOTS / "topbar-menu-desktop.png"))
+    page.keyboard.press("Escape")
+    assert not links.first.is_visible()
+
     # The wall of the 联络总站: 1920×1080, no page chrome, refreshing itself.
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.goto(f"{base}/cockpit/?screen=1")
@@ -78,6 +88,10 @@ def test_the_cockpit_on_the_wall_a_desktop_and_a_phone(
     page.wait_for_selector("[data-cockpit][data-ready]")
     assert "泽国镇人大主席团驾驶舱" in page.locator("h1").inner_text()
     page.screenshot(path=str(SHOTS / "cockpit-phone.png"), full_page=True)
+    town_menu = page.locator("details[data-nav-menu]")
+    if town_menu.count():
+        town_menu.first.locator("summary").click()
+        page.screenshot(path=str(SHOTS / "topbar-menu-phone.png"))
     wide = page.evaluate(
         "() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)"
         ".map(e => e.tagName + '.' + e.className).slice(0, 5)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -13,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civicloop.core import registry
 from civicloop.core.cases.access import cases_visible_to
-from civicloop.core.cases.figures import Figures, Scope, figures_by_channel
+from civicloop.core.cases.figures import Figures, Scope, figures_by_channel, figures_received
 from civicloop.core.cases.models import Case, TimelineEntry
 from civicloop.core.registry import TileValue
 from civicloop.core.units.selectors import user_standing
@@ -228,6 +229,24 @@ def channel_figures(*, user: Any, channel: str, now: datetime) -> list[TileValue
     ]
 
 
+def channels_open(
+    *, user: Any, channels: Sequence[str], now: datetime
+) -> dict[str, tuple[int, int]]:
+    """(open, overdue) per channel over the cases the user may see: from the case
+    rollups for a reader of whole areas (as `channel_figures`), else one query."""
+    standing = user_standing(user)
+    if standing.is_admin or standing.area_paths:
+        counts = _rollup_counts(("",) if standing.is_admin else standing.area_paths, now)
+        return {c: (counts[c]["open"], counts[c]["overdue"]) for c in channels if c in counts}
+    rows = (
+        cases_visible_to(user, Case.objects.filter(channel__in=channels))
+        .filter(closed_at__isnull=True)
+        .values("channel")
+        .annotate(n_open=Count("pk"), n_overdue=Count("pk", filter=Q(due_at__lte=now)))
+    )
+    return {r["channel"]: (r["n_open"], r["n_overdue"]) for r in rows}
+
+
 def _channel_counts(*, user: Any, channel: str, now: datetime) -> dict[str, int]:
     template = registry.workflow(registry.channel(channel).workflow)
     today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -258,7 +277,10 @@ def _rollup_counts(paths: tuple[str, ...], now: datetime) -> dict[str, dict[str,
     counts: dict[str, dict[str, int]] = {}
     for path in paths:
         ever = figures_by_channel(scope=Scope(path, date(2000, 1, 1), today), now=now)
-        day = figures_by_channel(scope=Scope(path, today, today), now=now)
+        day = {
+            channel: fig
+            for (channel, _key), fig in figures_received(scope=Scope(path, today, today)).items()
+        }
         for channel in set(ever) | set(day):
             fig, new = ever.get(channel, Figures()), day.get(channel, Figures())
             c = counts.setdefault(channel, {"today": 0, "open": 0, "due_soon": 0, "overdue": 0})

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from civicloop.core.accounts.roles import Role
@@ -160,20 +160,13 @@ def applications_on_station(area: Area | None) -> list[Application]:
 
 def application_figures(*, user: Any, now: datetime) -> list[TileValue]:
     """The cockpit's figures of the applications shown there: for each, its open cases
-    (red when some are overdue), over the cases the user may see. One query."""
-    from civicloop.core.cases.access import cases_visible_to
-    from civicloop.core.cases.models import Case
+    (red when some are overdue), over the cases the user may see."""
+    from civicloop.core.cases.selectors import channels_open
 
     apps = list(applications_enabled().filter(show_in_cockpit=True).order_by("name"))
     if not apps:
         return []
-    rows = (
-        cases_visible_to(user, Case.objects.filter(channel__in=[a.code for a in apps]))
-        .filter(closed_at__isnull=True)
-        .values("channel")
-        .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lte=now)))
-    )
-    counts = {r["channel"]: (r["open"], r["overdue"]) for r in rows}
+    counts = channels_open(user=user, channels=[a.code for a in apps], now=now)
     out = []
     for app in apps:
         open_count, overdue = counts.get(app.code, (0, 0))

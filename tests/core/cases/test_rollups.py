@@ -11,7 +11,14 @@ from typing import Any
 import pytest
 
 from civicloop.core.areas.models import Area
-from civicloop.core.cases.figures import Figures, Scope, figures_by_channel, figures_grouped
+from civicloop.core.cases.figures import (
+    BREAKDOWNS,
+    Figures,
+    Scope,
+    figures_by_channel,
+    figures_grouped,
+    figures_grouped_many,
+)
 from civicloop.core.cases.models import CaseFact, CaseRollup, RollupState
 from civicloop.core.cases.rollups import rollup_rebuild, rollup_refresh
 from civicloop.core.cases.services import transition
@@ -171,3 +178,18 @@ def test_breakdowns_add_up_to_the_total(demo_city: None) -> None:
             per[channel] = per.get(channel, 0) + fig.received
         # Every case has a town, a category and an owner in the demo.
         assert per == {c: f.received for c, f in total.items()}, group
+
+
+def test_clocks_read_together_equal_each_read_alone(demo_city: None) -> None:
+    # Given open cases, some overdue, in two towns
+    now = at("2026-12-20 10:00")
+    _flow("2026-11-02 10:00")
+    rollup_refresh(now=now)
+    for scope in (Scope("331081", DAY0, DAY9), Scope(ZEGUO, DAY0, DAY9)):
+        # When every breakdown is read at once (one GROUPING SETS scan on PostgreSQL)
+        groups = ["", *BREAKDOWNS]
+        together = figures_grouped_many(scope=scope, groups=groups, now=now)
+        # Then each equals its own read, overdue and due-soon counts included
+        for group in groups:
+            assert together[group] == figures_grouped(scope=scope, group=group, now=now), group
+        assert sum(f.overdue for f in together[""].values()) > 0
