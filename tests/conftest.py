@@ -147,7 +147,14 @@ def _fast_password_hashing(settings: Any) -> None:
     settings.DEMO_OPINION_HISTORY = 0
     # The 人大 applications' demos take seconds each; `demo_city` leaves them out (their
     # own tests load them, and `demo_all` loads everything).
-    settings.DEMO_SKIP_MODULES = ["suggestions", "projects", "oversight", "bulletins"]
+    settings.DEMO_SKIP_MODULES = [
+        "suggestions",
+        "projects",
+        "oversight",
+        "bulletins",
+        "studios",
+        "budgeting",
+    ]
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator, validate_email
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from civicloop.api.errors import ApiError, ApiErrorCode
@@ -87,12 +88,19 @@ def coordinate_parse(value: Any, *, field: str, limit: float) -> Decimal:
 
 
 def location_resolve(
-    *, lat: Any = None, lng: Any = None, address: str = "", area_code: str = ""
+    *,
+    lat: Any = None,
+    lng: Any = None,
+    address: str = "",
+    area_code: str = "",
+    required: bool = True,
 ) -> Location:
     """The area of a submission: by an area code, else by lat/long (the nearest town,
     `area_nearest`), else by the address text (the most specific area named in it). At
     least one of the three is required; coordinates outside the city are refused
-    (OUT_OF_AREA) whatever else was given, so they are never stored on a case."""
+    (OUT_OF_AREA) whatever else was given, so they are never stored on a case. Where the
+    channel routes by something else (`required=False`: a studio chosen by the citizen),
+    no location gives a Location without an area."""
     address = plain_text(address)[:ADDRESS_MAX_CHARS]
     area_code = plain_text(area_code)
     has_lat, has_lng = lat not in (None, ""), lng not in (None, "")
@@ -103,6 +111,8 @@ def location_resolve(
             field="lat" if has_lng else "long",
         )
     if not (has_lat or address or area_code):
+        if not required:
+            return Location(area=None, lat=None, lng=None, address="")
         raise ApiError(ApiErrorCode.MISSING_LOCATION, field="location")
     dec_lat = coordinate_parse(lat, field="lat", limit=90) if has_lat else None
     dec_lng = coordinate_parse(lng, field="long", limit=180) if has_lng else None
@@ -207,7 +217,13 @@ def submission_check(
     email_clean(email)
     media_url = media_url_clean(media_url)
     category = category_clean(channel, category)
-    location = location_resolve(lat=lat, lng=lng, address=address, area_code=area_code)
+    location = location_resolve(
+        lat=lat,
+        lng=lng,
+        address=address,
+        area_code=area_code,
+        required=not channel.open311_prepare,
+    )
     return Submission(
         channel=channel,
         title=title,
@@ -221,27 +237,35 @@ def submission_check(
 
 
 def submission_create(
-    submission: Submission, *, source: str, submission_key: str | None = None
+    submission: Submission,
+    *,
+    source: str,
+    submission_key: str | None = None,
+    attributes: dict[str, str] | None = None,
 ) -> Case:
-    """Create the case through core (which picks the receiving unit). Raises CaseError."""
+    """Create the case through core (which picks the receiving unit), after the
+    channel's `open311_prepare` has checked `attributes` and completed the draft.
+    Raises CaseError (or the preparing module's DomainError)."""
     loc = submission.location
     data: dict[str, Any] = {}
     if submission.media_url:
         data["media_url"] = submission.media_url
-    return case_submit(
-        draft=CaseDraft(
-            channel=submission.channel.code,
-            title=submission.title,
-            body=submission.body,
-            category=submission.category,
-            area=loc.area,
-            lat=loc.lat,
-            lng=loc.lng,
-            address=loc.address,
-            contact_name=submission.contact_name,
-            contact_phone=submission.contact_phone,
-            source=source,
-            submission_key=submission_key or None,
-            data=data,
-        )
+    draft = CaseDraft(
+        channel=submission.channel.code,
+        title=submission.title,
+        body=submission.body,
+        category=submission.category,
+        area=loc.area,
+        lat=loc.lat,
+        lng=loc.lng,
+        address=loc.address,
+        contact_name=submission.contact_name,
+        contact_phone=submission.contact_phone,
+        source=source,
+        submission_key=submission_key or None,
+        data=data,
     )
+    if submission.channel.open311_prepare:
+        prepare = import_string(submission.channel.open311_prepare)
+        draft = prepare(draft, {k: plain_text(v) for k, v in (attributes or {}).items()})
+    return case_submit(draft=draft)

@@ -61,6 +61,16 @@ PUBLISH_CONSENT = "publish_consent"
 
 
 @dataclass(frozen=True)
+class Open311Attribute:
+    """An attribute of an Open311 service beyond the category (GeoReport v2)."""
+
+    code: str
+    description: str | Promise
+    required: bool = True
+    datatype: str = "string"
+
+
+@dataclass(frozen=True)
 class Channel:
     """A way cases come in (民意直达, 生命通道 ...)."""
 
@@ -88,6 +98,16 @@ class Channel:
     # to call them: the cockpit counts the channel's cases per person under that label.
     person_key: str = ""
     person_label: str | Promise = ""
+    # Open311: attributes a POST carries (`attribute[<code>]`) beside the category, listed
+    # in the service definition; `open311_prepare` is the dotted path of
+    # `(draft: CaseDraft, attributes: dict[str, str]) -> CaseDraft` that checks them and
+    # completes the draft (owner unit, area, deadline, data) or raises a DomainError; such
+    # a channel routes by its attributes, so a POST need not say where.
+    open311_attributes: tuple[Open311Attribute, ...] = ()
+    open311_prepare: str = ""
+    # Show the result in Open311 `status_notes` while the case is still open: a
+    # conversation whose answer is given before the citizen closes it.
+    status_notes_while_open: bool = False
 
     @property
     def open311(self) -> bool:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from civicloop.core import registry
 from civicloop.core.accounts.errors import AccountError
 from civicloop.core.accounts.models import User
+from civicloop.core.accounts.responses import sms_code_json
 from civicloop.core.accounts.services import sms_code_send
 from civicloop.core.attachments.models import Attachment
 from civicloop.core.cases.access import may_see_contact
@@ -154,18 +155,7 @@ def opinion_submit_view(request: HttpRequest, slug: str) -> HttpResponse:
 def opinion_code_send_view(request: HttpRequest, slug: str) -> JsonResponse:
     """The "获取验证码" button (JavaScript): issue a code to the phone, within limits."""
     _target_or_404(slug)
-    try:
-        sms_code_send(
-            phone=request.POST.get("phone", ""), ip=client_ip(request), purpose=SUBMIT_PURPOSE
-        )
-    except AccountError as refused:
-        return JsonResponse(
-            {"ok": False, "message": refused.message, "retry_after": refused.retry_after},
-            status=refused.status,
-        )
-    return JsonResponse(
-        {"ok": True, "message": _("验证码已发送，5分钟内有效。"), "retry_after": 60}
-    )
+    return sms_code_json(request, purpose=SUBMIT_PURPOSE)
 
 
 @require_GET

@@ -31,6 +31,7 @@ from civicloop.core.accounts.models import User
 from civicloop.core.areas.selectors import area_by_code
 from civicloop.core.attachments.errors import AttachmentError
 from civicloop.core.attachments.models import Attachment
+from civicloop.core.attachments.responses import attachment_response
 from civicloop.core.attachments.services import attachments_create_batch
 from civicloop.core.cases import labels
 from civicloop.core.cases.access import (
@@ -377,25 +378,13 @@ def _attachment_visible(request: HttpRequest, pk: UUID) -> Attachment:
     return attachment
 
 
-def _file_response(field: Any, content_type: str, name: str) -> FileResponse:
-    response = FileResponse(field.open("rb"), content_type=content_type)
-    response["Content-Disposition"] = f'inline; filename="{name}"'
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
-
-
 @staff_required
 @require_GET
 def attachment_file(request: HttpRequest, pk: UUID) -> FileResponse:
-    attachment = _attachment_visible(request, pk)
-    extension = (attachment.file.name or "").rsplit(".", 1)[-1]
-    return _file_response(attachment.file, attachment.content_type, f"{pk}.{extension}")
+    return attachment_response(_attachment_visible(request, pk))
 
 
 @staff_required
 @require_GET
 def attachment_thumbnail(request: HttpRequest, pk: UUID) -> FileResponse:
-    attachment = _attachment_visible(request, pk)
-    if not attachment.thumbnail:
-        raise Http404("no thumbnail")
-    return _file_response(attachment.thumbnail, "image/jpeg", f"{pk}_thumb.jpg")
+    return attachment_response(_attachment_visible(request, pk), thumbnail=True)

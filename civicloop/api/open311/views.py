@@ -176,13 +176,29 @@ def service_definition(channel: registry.Channel) -> dict[str, Any]:
                 "values": [{"key": key, "name": str(name)} for key, name in channel.categories],
             }
         )
+    for order, attribute in enumerate(channel.open311_attributes, start=len(attributes) + 1):
+        attributes.append(
+            {
+                "variable": True,
+                "code": attribute.code,
+                "datatype": attribute.datatype,
+                "required": attribute.required,
+                "datatype_description": "",
+                "order": order,
+                "description": str(attribute.description),
+            }
+        )
     return {"service_code": channel.code, "attributes": attributes}
 
 
 def _status_notes(case: Case, closed: bool) -> str:
     """The public outcome: the result once the case is closed; never personal data."""
     if not closed:
-        return ""
+        try:
+            while_open = registry.channel(case.channel).status_notes_while_open
+        except registry.RegistryError:
+            while_open = False
+        return case.result if while_open else ""
     if case.merged_into is not None:
         return _g("已与 %(number)s 合并办理。") % {"number": case.merged_into.number}
     return case.result
@@ -477,7 +493,8 @@ def _request_create(request: HttpRequest, fmt: str) -> HttpResponse:
         email=form.get("email", ""),
         media_url=form.get("media_url", ""),
     )
-    case = submission_create(submission, source="open311")
+    extra = {a.code: form.get(f"attribute[{a.code}]", "") for a in channel.open311_attributes}
+    case = submission_create(submission, source="open311", attributes=extra)
     notice = _g("已收到，由%(unit)s受理。") % {
         "unit": case.owner_unit.name if case.owner_unit else ""
     }

@@ -837,7 +837,9 @@ def _apply(
             case.rating = given.rating
             case.rating_comment = given.note
             entry_data["rating"] = given.rating
-            if given.rating == Rating.UNSATISFIED:
+            if given.rating == Rating.UNSATISFIED and not template.escalate_state:
+                entry_data["outcome"] = "closed_unsatisfied"
+            elif given.rating == Rating.UNSATISFIED:
                 assignee = writer.unit(case.assignee_unit_id)
                 supervisor = writer.unit(assignee.supervisor_id) if assignee else None
                 if assignee is not None and case.round < template.unsatisfied_returns:

@@ -174,7 +174,8 @@ class WorkflowTemplate:
     unsatisfied_returns: int = 1
     # Where a RATE of 不满意 sends the case: back to the assigned unit (`rework_state`)
     # for the first `unsatisfied_returns` times, then up to its supervisor
-    # (`escalate_state`). Required when an action has the RATE effect.
+    # (`escalate_state`). Required when an action has the RATE effect, unless
+    # `unsatisfied_returns` is 0 and neither is named: then 不满意 is recorded and closes.
     rework_state: str = ""
     escalate_state: str = ""
     # The action the citizen's own page offers to withdraw a case ("" for none).
@@ -279,7 +280,12 @@ class WorkflowTemplate:
             need(Requires.RATING)
             if not target.terminal:
                 raise refuse("rates: a satisfied rating must end the case (terminal target)")
-            for name in ("rework_state", "escalate_state"):
+            # A conversation no unit holds (协商在线) records 不满意 and closes: it says so
+            # with `unsatisfied_returns=0` and neither state.
+            closes_unsatisfied = self.unsatisfied_returns == 0 and not (
+                self.rework_state or self.escalate_state
+            )
+            for name in () if closes_unsatisfied else ("rework_state", "escalate_state"):
                 code = getattr(self, name)
                 if not code:
                     raise refuse(f"rates, so the template must name its {name}")
