@@ -21,6 +21,8 @@ AVAILABLE = (
     "civicloop.projects",
     "civicloop.oversight",
     "civicloop.bulletins",
+    "civicloop.budgeting",
+    "civicloop.studios",
 )
 
 
