@@ -64,9 +64,11 @@ REFERRAL = Channel(
 
 
 def _member(user: Any) -> bool:
-    from civicloop.studios.selectors import member_of
+    """A CPPCC member: the role in a studio unit, read from the standing every page has
+    already loaded (the top bar asks on every page; no query of its own)."""
+    from civicloop.core.units.selectors import user_standing
 
-    return member_of(user=user) is not None
+    return any(MEMBER.code in roles for roles in user_standing(user).unit_roles.values())
 
 
 def _office(user: Any) -> bool:
