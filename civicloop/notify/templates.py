@@ -15,7 +15,9 @@ Limits we enforce (see `check`):
 * Links: Aliyun accepts a link in a template only with a fixed prefix filed with the
   template (our own domain). A text holds it as `{link_prefix}`, replaced by the
   deployment's `SMS_LINK_PREFIX` (its approved template carries its own domain), and the
-  variable part is only the token after it.
+  variable part is only the token after it. A text may also hold `{site}`, replaced by the
+  deployment's SITE_URL (filed with the template as its fixed link domain), followed by a
+  fixed path and a token variable: `{site}/studios/t/${token}/`.
 * The whole text as the phone shows it, 【sign】 included, is at most 500 characters.
 * Texts over 70 characters are delivered and billed as several parts of 67 characters
   (`sms_parts`); that is allowed, but it costs money, so keep templates short.
@@ -38,6 +40,8 @@ SINGLE_PART_LIMIT = 70
 MULTI_PART_SIZE = 67
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# `{site}` (the deployment's SITE_URL), not the `${site}` variable some templates have.
+_SITE = re.compile(r"(?<!\$)\{site\}")
 
 
 @dataclass(frozen=True)
@@ -96,11 +100,12 @@ def get_template(name: str) -> SmsTemplate:
         template = TEMPLATES[name]
     except KeyError:
         raise ValueError(f"unknown SMS template {name!r}") from None
-    if "{link_prefix}" in template.text:
+    if "{link_prefix}" in template.text or _SITE.search(template.text):
         from django.conf import settings
 
-        prefix = getattr(settings, "SMS_LINK_PREFIX", "")
-        return dataclasses.replace(template, text=template.text.replace("{link_prefix}", prefix))
+        text = template.text.replace("{link_prefix}", getattr(settings, "SMS_LINK_PREFIX", ""))
+        text = _SITE.sub(lambda _match: getattr(settings, "SITE_URL", ""), text)
+        return dataclasses.replace(template, text=text)
     return template
 
 

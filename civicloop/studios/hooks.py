@@ -113,7 +113,11 @@ MODULE = ModuleSpec(
     sms_templates=(
         (
             "consultation_reply",
-            SmsTemplate(code="SMS_490002001", text="您的协商${number}有新回复，请查看：${link}"),
+            # The link's domain and path are fixed in the filed text; only the token varies.
+            SmsTemplate(
+                code="SMS_490002002",
+                text="您的协商${number}有新回复，请查看：{site}/studios/t/${token}/",
+            ),
         ),
     ),
     demo_loader="civicloop.studios.demo.demo_studios_load",

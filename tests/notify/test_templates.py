@@ -31,12 +31,16 @@ SAMPLE_NOTICE = templates.SmsTemplate(
     code="SMS_TEST_2",
     text="车牌${plate}停放已${minutes}分钟，详见{link_prefix}${token}",
 )
+SAMPLE_THREAD = templates.SmsTemplate(
+    code="SMS_TEST_3", text="${site}的协商有新回复：{site}/studios/t/${token}/"
+)
 
 
 @pytest.fixture(autouse=True)
 def sample_templates() -> Iterator[None]:
     templates.template_register("sample_warning", SAMPLE_WARNING)
     templates.template_register("sample_notice", SAMPLE_NOTICE)
+    templates.template_register("sample_thread", SAMPLE_THREAD)
     yield
     del templates.TEMPLATES["sample_warning"], templates.TEMPLATES["sample_notice"]
 
@@ -83,6 +87,14 @@ def test_links_have_the_deployments_fixed_prefix(settings: object) -> None:
         "sample_notice", {"plate": "浙J12345", "minutes": "10", "token": "x"}
     )
     assert rendered == "车牌浙J12345停放已10分钟，详见https://wl.gov.cn/n/x"
+
+
+def test_site_links_have_the_deployments_domain(settings: object) -> None:
+    # `{site}` is the deployment's SITE_URL; `${site}` stays an ordinary variable.
+    settings.SITE_URL = "https://wl.gov.cn"  # type: ignore[attr-defined]
+    rendered = templates.render("sample_thread", {"site": "泽国工作室", "token": "abc"})
+    assert rendered == "泽国工作室的协商有新回复：https://wl.gov.cn/studios/t/abc/"
+    assert templates.get_template("sample_thread").params == {"site", "token"}
 
 
 def test_missing_param_is_refused() -> None:

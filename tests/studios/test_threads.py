@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from civicloop.core.accounts.models import User
 from civicloop.core.cases.models import Case
 from civicloop.core.outbox.models import OutboxMessage
 from civicloop.core.units.models import Unit
+from civicloop.notify.templates import render as sms_render
 from civicloop.studios import services
 from civicloop.studios.errors import StudioError, StudioErrorCode
 from civicloop.studios.models import Member, Message, Side, Studio, Thread
@@ -61,6 +63,9 @@ def test_back_and_forth_then_rating_closes_it(
         if m.payload["template"] == "consultation_reply"
     ]
     assert len(replies) == 1 and thread.token in json.dumps(replies[0])
+    # What Aliyun will show passes the template's limits and leads to the thread's page.
+    text = sms_render("consultation_reply", replies[0]["params"])
+    assert f"{settings.SITE_URL}/studios/t/{thread.token}/" in text
     services.thread_message_post(thread=thread, user=citizen, text="谢谢，那新小区呢？")
     services.thread_message_post(thread=thread, user=chen.user, text="新小区同样按方案划分。")
     assert [m.side for m in thread.messages.all()] == ["citizen", "member", "citizen", "member"]
