@@ -58,11 +58,24 @@ def poster_font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(POSTER_FONT), size)
 
 
+def qr_code(url: str) -> segno.QRCode:
+    """`url`'s QR code, error correction M or better: "M" recovers ~15 % damage and segno
+    raises it further when the data leaves room (boost_error), which helps a code that
+    got wet or scratched on a notice board."""
+    return segno.make_qr(url, error="m", boost_error=True)
+
+
+def qr_png(url: str, *, scale: int = 8, border: int = QR_QUIET_MODULES) -> bytes:
+    """`url`'s QR code as a black-on-white PNG; `scale` is one module in pixels, `border`
+    the quiet zone in modules (ISO/IEC 18004 asks for 4)."""
+    buffer = io.BytesIO()
+    qr_code(url).save(buffer, kind="png", scale=scale, border=border)
+    return buffer.getvalue()
+
+
 def qr_matrix(url: str) -> tuple[tuple[int, ...], ...]:
-    """The module matrix of `url`'s QR code without quiet zone (1 = dark), error
-    correction M or better (segno boosts it when the size allows)."""
-    qr = segno.make_qr(url, error="m", boost_error=True)
-    return tuple(tuple(1 if v else 0 for v in row) for row in qr.matrix)
+    """The module matrix of `url`'s QR code without quiet zone (1 = dark)."""
+    return tuple(tuple(1 if v else 0 for v in row) for row in qr_code(url).matrix)
 
 
 def _fit(text: str, *, max_width: int, size: int, min_size: int) -> ImageFont.FreeTypeFont:

@@ -12,12 +12,12 @@ import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import segno
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from civicloop.core import posters
 from civicloop.opinions.errors import OpinionError, OpinionErrorCode
 from civicloop.opinions.models import Code, CodeKind, Deputy, Station
 
@@ -25,10 +25,7 @@ if TYPE_CHECKING:
     from civicloop.core.accounts.models import User
     from civicloop.core.units.models import Unit
 
-# "M" recovers ~15 % damage; segno raises it further when the data leaves room
-# (boost_error), which helps a poster that got wet or scratched on a notice board.
-CODE_ERROR_LEVEL = "m"
-CODE_BORDER_MODULES = 4  # ISO/IEC 18004 quiet zone
+CODE_BORDER_MODULES = posters.QR_QUIET_MODULES
 
 
 @dataclass(frozen=True)
@@ -55,21 +52,15 @@ def code_url(code: Code) -> str:
     return settings.SITE_URL + code_path(code)
 
 
-def _qr(code: Code) -> segno.QRCode:
-    return segno.make_qr(code_url(code), error=CODE_ERROR_LEVEL, boost_error=True)
-
-
 def code_png(code: Code, *, scale: int = 8, border: int = CODE_BORDER_MODULES) -> bytes:
     """The code as a black-on-white PNG; `scale` is the size of one module in pixels."""
-    buffer = io.BytesIO()
-    _qr(code).save(buffer, kind="png", scale=scale, border=border)
-    return buffer.getvalue()
+    return posters.qr_png(code_url(code), scale=scale, border=border)
 
 
 def code_svg(code: Code, *, scale: int = 8) -> str:
     """The code as a standalone SVG document (scalable for print)."""
     buffer = io.BytesIO()
-    _qr(code).save(
+    posters.qr_code(code_url(code)).save(
         buffer,
         kind="svg",
         scale=scale,
@@ -83,8 +74,7 @@ def code_svg(code: Code, *, scale: int = 8) -> str:
 
 def code_matrix(code: Code) -> tuple[tuple[int, ...], ...]:
     """The module matrix without quiet zone (1 = dark), for drawing onto a poster."""
-    qr = _qr(code)
-    return tuple(tuple(row) for row in qr.matrix)
+    return posters.qr_matrix(code_url(code))
 
 
 def code_active_for(*, deputy: Deputy | None = None, station: Station | None = None) -> Code | None:
