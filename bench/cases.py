@@ -45,6 +45,27 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def timed(fn, repeat: int) -> list[float]:
+    """`repeat` calls of `fn`, in milliseconds; a call that returns a response must
+    answer 200 (a bench of error pages measures nothing)."""
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        response = fn()
+        status = getattr(response, "status_code", 200)
+        assert status == 200, status
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def line(label: str, values: list[float], aim: str = "") -> None:
+    """One printed figure: p50, p95, p99 and max of `values` (ms)."""
+    print(
+        f"  {label}: p50 {statistics.median(values):.1f} ms, p95 {pct(values, 0.95):.1f} ms, "
+        f"p99 {pct(values, 0.99):.1f} ms, max {max(values):.1f} ms{aim}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter

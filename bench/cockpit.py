@@ -33,7 +33,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civicloop.config.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("DEMO_OPINION_HISTORY", "0")
 
-from bench.cases import pct, recreate_database  # noqa: E402
+from bench.cases import line, recreate_database, timed  # noqa: E402
 
 CHANNELS = ("opinion", "firelane", "visit_register")
 
@@ -114,22 +114,6 @@ def generate(n: int) -> None:
             """
         )
         cur.execute("ANALYZE")
-
-
-def timed(fn, repeat: int) -> list[float]:
-    out = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t) * 1000)
-    return out
-
-
-def line(label: str, values: list[float], aim: str = "") -> None:
-    print(
-        f"  {label}: p50 {statistics.median(values):.1f} ms, p95 {pct(values, 0.95):.1f} ms, "
-        f"p99 {pct(values, 0.99):.1f} ms{aim}"
-    )
 
 
 def main() -> None:
