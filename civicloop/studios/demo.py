@@ -225,6 +225,11 @@ def _studios_build(rng: random.Random, log: LOG) -> list[Studio]:
                     )
                 )
             studio.head = members[0]
+            # The head holds the studio unit's leader role: the sweep tells them first.
+            if members[0].user is not None:
+                Membership.objects.get_or_create(
+                    user=members[0].user, unit=unit, role=Role.UNIT_LEADER
+                )
             studio.rota = [
                 {"weekday": weekday, "member": members[0].pk},
                 {"weekday": 1 + (weekday + 1) % 5, "member": members[1].pk},

@@ -20,6 +20,8 @@ class StudioErrorCode(StrEnum):
     LEVEL = "level"  # an adoption level unknown or recorded already
     SPARSE = "sparse"  # a vote matrix too small or sparse to group
     STATEMENT_LONG = "statement_long"
+    MEMBER = "member"  # no active member of this studio
+    RULES = "rules"  # a points table or quota that is no whole number in range
 
 
 MESSAGES = {
@@ -35,6 +37,8 @@ MESSAGES = {
         "投票数据太少或太稀疏（至少7人、3条观点、两成以上的表态），无法可靠地分组。"
     ),
     StudioErrorCode.STATEMENT_LONG: _("观点不超过%(limit)s字，当前%(count)s字。"),
+    StudioErrorCode.MEMBER: _("只能选择本工作室在任的委员。"),
+    StudioErrorCode.RULES: _("“%(label)s”应为0到%(limit)s之间的整数。"),
 }
 
 REFUSALS = {

@@ -116,6 +116,8 @@ class Thread(models.Model):
         indexes = [
             models.Index(fields=["member", "-created_at"]),
             models.Index(fields=["studio", "-created_at"]),
+            # The office's inbox: every thread, newest first.
+            models.Index(fields=["-created_at", "-id"], name="studios_thread_newest"),
         ]
 
     def __str__(self) -> str:
@@ -214,6 +216,48 @@ class Instruction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.leader} {self.given_on}"
+
+
+class TallyRules(models.Model):
+    """The office's points table and quotas for one year's tallies. A year without its own
+    row uses the latest earlier year's (then the defaults below), so last year's table
+    carries over until the office changes it."""
+
+    year = models.PositiveSmallIntegerField(_("年度"), unique=True)
+    points_wenling = models.PositiveSmallIntegerField(_("温岭市采用"), default=5)
+    points_taizhou = models.PositiveSmallIntegerField(_("台州市采用"), default=10)
+    points_province = models.PositiveSmallIntegerField(_("浙江省采用"), default=30)
+    points_national = models.PositiveSmallIntegerField(_("全国政协采用"), default=50)
+    points_instruction = models.PositiveSmallIntegerField(_("领导批示"), default=10)
+    quota_standing = models.PositiveSmallIntegerField(_("常委应报篇数"), default=3)
+    quota_other = models.PositiveSmallIntegerField(_("其他委员应报篇数"), default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("计分与应报标准")
+        verbose_name_plural = _("计分与应报标准")
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+    @classmethod
+    def label(cls, name: str) -> str:
+        """A field's label, for the form and for a refusal that names it."""
+        field = cls._meta.get_field(name)
+        assert isinstance(field, models.Field)
+        return str(field.verbose_name)
+
+    def level_points(self) -> dict[str, int]:
+        return {
+            Level.WENLING: self.points_wenling,
+            Level.TAIZHOU: self.points_taizhou,
+            Level.PROVINCE: self.points_province,
+            Level.NATIONAL: self.points_national,
+        }
 
 
 class Session(models.Model):

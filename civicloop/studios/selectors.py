@@ -12,6 +12,7 @@ from django.db.models import Count, F, Q, QuerySet
 
 from civicloop.core.accounts.roles import Role
 from civicloop.core.units.selectors import user_standing
+from civicloop.studios.hooks import CPPCC_OFFICE_UNIT
 from civicloop.studios.models import (
     Adoption,
     Instruction,
@@ -20,15 +21,18 @@ from civicloop.studios.models import (
     Report,
     Side,
     Studio,
+    TallyRules,
     Thread,
 )
 
-CPPCC_OFFICE_UNIT = "dept-cppcc"
-# Points per adoption level, and per 批示 (the office's table; settable later).
-LEVEL_POINTS = {Level.WENLING: 5, Level.TAIZHOU: 10, Level.PROVINCE: 30, Level.NATIONAL: 50}
-INSTRUCTION_POINTS = 10
-# Reports a year: standing-committee members at least 3, other members at least 1.
-QUOTA_STANDING, QUOTA_OTHER = 3, 1
+
+def tally_rules(*, year: int) -> TallyRules:
+    """The points table and quotas in force for `year`: its own row, else the latest
+    earlier year's, else the defaults (an unsaved row)."""
+    rules = TallyRules.objects.filter(year__lte=year).order_by("-year").first()
+    if rules is None:
+        return TallyRules(year=year)
+    return rules
 
 
 def member_of(*, user: Any) -> Member | None:
@@ -194,6 +198,8 @@ class Tally:
 def report_tallies(*, year: int) -> list[Tally]:
     """Per member, a year's reports, adoptions by level, 批示 and score, with the quota
     (a joint report counts for each of its authors)."""
+    rules = tally_rules(year=year)
+    points = rules.level_points()
     members = list(Member.objects.filter(is_active=True).select_related("studio"))
     reports: dict[int, set[int]] = defaultdict(set)
     for member_id, report_id in Report.authors.through.objects.filter(
@@ -218,9 +224,9 @@ def report_tallies(*, year: int) -> list[Tally]:
             for level in adoptions[rid]:
                 levels[level] += 1
             n_instr += instructions[rid]
-        score = sum(LEVEL_POINTS[Level(lv)] * n for lv, n in levels.items())
-        score += INSTRUCTION_POINTS * n_instr
-        quota = QUOTA_STANDING if m.standing else QUOTA_OTHER
+        score = sum(points[Level(lv)] * n for lv, n in levels.items())
+        score += rules.points_instruction * n_instr
+        quota = rules.quota_standing if m.standing else rules.quota_other
         out.append(Tally(m, len(reports[m.pk]), dict(levels), n_instr, score, quota))
     return sorted(out, key=lambda t: (-t.score, t.member.pk))
 

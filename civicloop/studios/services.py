@@ -8,23 +8,26 @@ here, in one transaction; notifications go through the outbox."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from civicloop.core.accounts.models import User
+from civicloop.core.accounts.roles import Role
 from civicloop.core.accounts.services import citizen_for_phone
 from civicloop.core.attachments.models import Attachment
+from civicloop.core.attachments.services import attachments_create_batch
 from civicloop.core.cases.links import case_links_add
 from civicloop.core.cases.models import Case
 from civicloop.core.cases.services import CaseDraft, case_submit, timeline_append, transition
 from civicloop.core.outbox.services import OutboxDraft, outbox_enqueue_many
 from civicloop.core.sla.policy import SLA, due_at
-from civicloop.core.units.models import Unit
+from civicloop.core.units.models import Membership, Unit
 from civicloop.studios import workflow as wf
 from civicloop.studios.errors import StudioError, StudioErrorCode
 from civicloop.studios.models import (
@@ -42,6 +45,7 @@ from civicloop.studios.models import (
     Side,
     Statement,
     Studio,
+    TallyRules,
     Thread,
     Vote,
 )
@@ -54,6 +58,121 @@ from civicloop.studios.selectors import (
 
 VIA = wf.VIA
 MESSAGE_MAX_CHARS = 2000
+
+
+# --------------------------------------------------------------------------- studios, members
+
+REPLY_DAYS_MAX = 15
+FIELDS_MAX = 8
+
+
+def _studio_manager_check(*, user: User, studio: Studio) -> None:
+    if not (is_cppcc_office(user=user) or is_studio_head(user=user, studio=studio)):
+        raise StudioError(StudioErrorCode.FORBIDDEN)
+
+
+def studio_update(
+    *,
+    studio: Studio,
+    user: User,
+    address: str,
+    office_hours: str,
+    fields: list[str],
+    reply_days: int | str,
+    rota: list[tuple[int, int]],
+    head_id: int | None = None,
+) -> Studio:
+    """The studio's facts, its duty rota ((weekday 1-7, member id) pairs of its own active
+    members) and first-reply deadline: the office or the studio's head. Only the office
+    names the head; the head then holds the studio unit's leader role, which is who the
+    core's sweep tells first when a first reply is late (then the CPPCC office, the
+    studio unit's supervisor)."""
+    _studio_manager_check(user=user, studio=studio)
+    days = str(reply_days).strip()
+    if not days.isdigit() or not 1 <= int(days) <= REPLY_DAYS_MAX:
+        raise StudioError(
+            StudioErrorCode.RULES, field="reply_days", label="首次答复时限", limit=REPLY_DAYS_MAX
+        )
+    members = set(studio.members.filter(is_active=True).values_list("pk", flat=True))
+    clean_rota = sorted({(d, m) for d, m in rota if 1 <= d <= 7 and m in members})
+    if len(clean_rota) != len(set(rota)):
+        raise StudioError(StudioErrorCode.MEMBER, field="rota")
+    with transaction.atomic():
+        studio = Studio.objects.select_for_update().get(pk=studio.pk)
+        studio.address = address.strip()[:200]
+        studio.office_hours = office_hours.strip()[:200]
+        studio.fields = [f.strip()[:20] for f in fields if f.strip()][:FIELDS_MAX]
+        studio.reply_days = int(days)
+        studio.rota = [{"weekday": d, "member": m} for d, m in clean_rota]
+        update = ["address", "office_hours", "fields", "reply_days", "rota"]
+        if head_id != studio.head_id and is_cppcc_office(user=user):
+            if head_id is not None and head_id not in members:
+                raise StudioError(StudioErrorCode.MEMBER, field="head")
+            _head_role_move(studio=studio, head_id=head_id)
+            studio.head_id = head_id
+            update.append("head")
+        studio.save(update_fields=update)
+    return studio
+
+
+def _head_role_move(*, studio: Studio, head_id: int | None) -> None:
+    """The leader role in the studio's unit goes with the headship."""
+    old = studio.head.user_id if studio.head is not None else None
+    new = (
+        Member.objects.filter(pk=head_id).values_list("user_id", flat=True).first()
+        if head_id is not None
+        else None
+    )
+    if old is not None and old != new:
+        Membership.objects.filter(user_id=old, unit=studio.unit, role=Role.UNIT_LEADER).delete()
+    if new is not None:
+        Membership.objects.get_or_create(user_id=new, unit=studio.unit, role=Role.UNIT_LEADER)
+
+
+def member_save(
+    *,
+    studio: Studio,
+    user: User,
+    member: Member | None = None,
+    name: str,
+    sector: str,
+    standing: bool,
+    profile: str,
+    is_active: bool = True,
+    photo: UploadedFile | None = None,
+) -> Member:
+    """Add a member to the studio or change one (the office only). A photo is checked by
+    its content and re-encoded without EXIF/GPS like every upload; it is public, on the
+    studio's page. Contact data is not kept here: a member's phone is their account's."""
+    _office_check(user)
+    if not name.strip() or not sector.strip():
+        raise StudioError(StudioErrorCode.MISSING, field="name" if not name.strip() else "sector")
+    if member is not None and member.studio_id != studio.pk:
+        raise StudioError(StudioErrorCode.MEMBER)
+    with transaction.atomic():
+        stored = (
+            attachments_create_batch(
+                uploads=[photo], uploaded_by=user, allowed_kinds=frozenset({Attachment.Kind.PHOTO})
+            )
+            if photo is not None
+            else []
+        )
+        member = member or Member(studio=studio)
+        member.name = name.strip()[:50]
+        member.sector = sector.strip()[:50]
+        member.standing = standing
+        member.profile = profile.strip()[:500]
+        member.is_active = is_active
+        if stored:
+            member.photo = stored[0]
+        member.save()
+        if not is_active and studio.head_id == member.pk:
+            _head_role_move(studio=studio, head_id=None)
+            Studio.objects.filter(pk=studio.pk).update(head=None)
+        if not is_active:
+            kept = [r for r in studio.rota or [] if r.get("member") != member.pk]
+            Studio.objects.filter(pk=studio.pk).update(rota=kept)
+    return member
 
 
 # --------------------------------------------------------------------------- threads
@@ -153,10 +272,6 @@ def thread_open(
     return thread
 
 
-def _track_link(thread: Thread) -> str:
-    return settings.SITE_URL + reverse("studios:thread_public", kwargs={"token": thread.token})
-
-
 def _notify_member(*, thread: Thread, text: str) -> None:
     member = thread.member
     userids: list[str] = []
@@ -191,7 +306,7 @@ def _notify_citizen(*, thread: Thread) -> None:
     payload = {
         "phone": case.contact_phone,
         "template": "consultation_reply",
-        "params": {"number": case.number, "link": _track_link(thread)},
+        "params": {"number": case.number, "token": thread.token},
     }
     outbox_enqueue_many(
         drafts=[OutboxDraft("sms", payload, f"{case.number}:msg{count}:sms", case.number)]
@@ -485,6 +600,36 @@ def report_instruct(
         text=text.strip(),
         given_on=given_on or timezone.localdate(),
     )
+
+
+# The office's points table and quotas; the fields a form may set, each 0..RULES_MAX.
+RULES_FIELDS = (
+    "points_wenling",
+    "points_taizhou",
+    "points_province",
+    "points_national",
+    "points_instruction",
+    "quota_standing",
+    "quota_other",
+)
+RULES_MAX = 1000
+
+
+def tally_rules_set(*, year: int, values: Mapping[str, Any], user: User) -> TallyRules:
+    """Set the points table and quotas for `year` (the office only). Every field must be a
+    whole number from 0 to RULES_MAX; nothing is saved unless all are."""
+    _office_check(user)
+    cleaned: dict[str, int] = {}
+    for name in RULES_FIELDS:
+        raw = str(values.get(name, "")).strip()
+        if not raw.isdigit() or int(raw) > RULES_MAX:
+            label = TallyRules.label(name)
+            raise StudioError(StudioErrorCode.RULES, field=name, label=label, limit=RULES_MAX)
+        cleaned[name] = int(raw)
+    rules, _created = TallyRules.objects.update_or_create(
+        year=year, defaults={**cleaned, "updated_by": user}
+    )
+    return rules
 
 
 # --------------------------------------------------------------------------- 民生议事堂

@@ -8,6 +8,10 @@ urlpatterns = [
     path("studios/", views.studio_list, name="studio_list"),
     path("studios/s/<slug:slug>/", views.studio_detail, name="studio_detail"),
     path("studios/s/<slug:slug>/code.png", views.studio_code_png, name="studio_code_png"),
+    path("studios/s/<slug:slug>/manage/", views.studio_manage, name="studio_manage"),
+    path("studios/s/<slug:slug>/members/new/", views.member_edit, name="member_new"),
+    path("studios/s/<slug:slug>/members/<int:pk>/", views.member_edit, name="member_edit"),
+    path("studios/members/<int:pk>/photo.jpg", views.member_photo, name="member_photo"),
     path(
         "studios/s/<slug:slug>/poster.pdf", views.studio_poster, {"fmt": "pdf"}, name="poster_pdf"
     ),
@@ -27,6 +31,7 @@ urlpatterns = [
     path("studios/reports/new/", views.report_new, name="report_new"),
     path("studios/reports/<int:pk>/", views.report_detail, name="report_detail"),
     path("studios/reports/tally.xlsx", views.tally_xlsx, name="tally_xlsx"),
+    path("studios/reports/rules/", views.tally_rules, name="tally_rules"),
     path("studios/figures/", views.figures, name="figures"),
     path("studios/sessions/<int:pk>/", views.session_detail, name="session_detail"),
     path("studios/sessions/<int:pk>/manage/", views.session_manage, name="session_manage"),

@@ -8,7 +8,6 @@ import io
 import uuid
 from typing import Any
 
-import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -49,6 +49,7 @@ from civicloop.studios.models import (
     Statement,
     Studio,
     StudioKind,
+    TallyRules,
     Thread,
 )
 
@@ -119,18 +120,130 @@ def studio_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "studios/studio_detail.html",
-        {"studio": studio, "members": members, "rota": rota, "sessions": sessions},
+        {
+            "studio": studio,
+            "members": members,
+            "rota": rota,
+            "sessions": sessions,
+            "can_manage": request.user.is_authenticated
+            and (
+                selectors.is_cppcc_office(user=request.user)
+                or selectors.is_studio_head(user=request.user, studio=studio)
+            ),
+        },
+    )
+
+
+def member_photo(request: HttpRequest, pk: int) -> FileResponse:
+    """A serving member's photo (its thumbnail), public on the studio's page."""
+    member = get_object_or_404(
+        Member.objects.select_related("photo"), pk=pk, is_active=True, studio__is_active=True
+    )
+    photo = member.photo
+    if photo is None or photo.kind != Attachment.Kind.PHOTO:
+        raise Http404
+    response = attachment_response(photo, thumbnail=bool(photo.thumbnail))
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+def _rota_posted(request: HttpRequest) -> list[tuple[int, int]]:
+    """(weekday, member id) pairs from the form's `rota_<weekday>` selects."""
+    pairs = []
+    for day in range(1, 8):
+        raw = request.POST.get(f"rota_{day}", "")
+        if raw.isdigit():
+            pairs.append((day, int(raw)))
+    return pairs
+
+
+@login_required
+def studio_manage(request: HttpRequest, slug: str) -> HttpResponse:
+    """The office's (or the studio head's) page for a studio: facts, fields, first-reply
+    deadline, duty rota, head (office only), and its members."""
+    studio = get_object_or_404(Studio.objects.select_related("town", "head"), slug=slug)
+    user = _user(request)
+    office = selectors.is_cppcc_office(user=user)
+    if not (office or selectors.is_studio_head(user=user, studio=studio)):
+        raise PermissionDenied
+    if request.method == "POST":
+        head = request.POST.get("head", "")
+        try:
+            services.studio_update(
+                studio=studio,
+                user=user,
+                address=request.POST.get("address", ""),
+                office_hours=request.POST.get("office_hours", ""),
+                fields=request.POST.get("fields", "").replace("，", ",").split(","),
+                reply_days=request.POST.get("reply_days", ""),
+                rota=_rota_posted(request),
+                head_id=int(head) if head.isdigit() else None if office else studio.head_id,
+            )
+        except DomainError as exc:
+            refusal_show(request, exc)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("studios:studio_manage", slug=studio.slug)
+    members = list(studio.members.order_by("-is_active", "pk"))
+    on_duty = {r["weekday"]: r["member"] for r in studio.rota or []}
+    days = [(d, WEEKDAYS[d], on_duty.get(d)) for d in range(1, 8)]
+    return render(
+        request,
+        "studios/studio_manage.html",
+        {"studio": studio, "members": members, "days": days, "office": office},
+    )
+
+
+@login_required
+def member_edit(request: HttpRequest, slug: str, pk: int | None = None) -> HttpResponse:
+    """Add a member to a studio, or change one: name, sector, standing, profile, photo,
+    serving or not (the office only)."""
+    studio = get_object_or_404(Studio, slug=slug)
+    user = _user(request)
+    if not selectors.is_cppcc_office(user=user):
+        raise PermissionDenied
+    member = get_object_or_404(Member, pk=pk, studio=studio) if pk is not None else None
+    post: dict[str, Any] = {}
+    if request.method == "POST":
+        post = request.POST.dict()
+        try:
+            services.member_save(
+                studio=studio,
+                user=user,
+                member=member,
+                name=post.get("name", ""),
+                sector=post.get("sector", ""),
+                standing=bool(post.get("standing")),
+                profile=post.get("profile", ""),
+                is_active=bool(post.get("is_active")),
+                photo=request.FILES.get("photo"),
+            )
+        except (DomainError, AttachmentError) as exc:
+            refusal_show(request, exc)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("studios:studio_manage", slug=studio.slug)
+    elif member is not None:
+        post = {
+            "name": member.name,
+            "sector": member.sector,
+            "standing": member.standing,
+            "profile": member.profile,
+            "is_active": member.is_active,
+        }
+    else:
+        post = {"sector": studio.sector, "is_active": True}
+    return render(
+        request,
+        "studios/member_edit.html",
+        {"studio": studio, "member": member, "post": post},
     )
 
 
 def studio_code_png(request: HttpRequest, slug: str) -> HttpResponse:
     """The studio's QR code: its public page's absolute URL (host from SITE_URL)."""
     studio = _studio(slug)
-    buffer = io.BytesIO()
-    segno.make_qr(selectors.studio_url(studio), error="m", boost_error=True).save(
-        buffer, kind="png", scale=8, border=4
-    )
-    response = HttpResponse(buffer.getvalue(), content_type="image/png")
+    response = HttpResponse(posters.qr_png(selectors.studio_url(studio)), content_type="image/png")
     response["Cache-Control"] = "public, max-age=86400"
     return response
 
@@ -472,6 +585,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
             "year": year,
             "office": office,
             "sectors": selectors.sector_tallies(year=year) if office else [],
+            "rules": selectors.tally_rules(year=year),
         },
     )
 
@@ -567,6 +681,38 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "edited": edited,
             "adoptions": report.adoptions.all(),
             "instructions": report.instructions.all(),
+        },
+    )
+
+
+@login_required
+def tally_rules(request: HttpRequest) -> HttpResponse:
+    """The office's points table and quotas for a year (?year=); the tallies use them."""
+    if not selectors.is_cppcc_office(user=request.user):
+        raise PermissionDenied
+    year = _year(request)
+    rules = selectors.tally_rules(year=year)
+    values: dict[str, Any] = {name: getattr(rules, name) for name in services.RULES_FIELDS}
+    if request.method == "POST":
+        values = {name: request.POST.get(name, "") for name in services.RULES_FIELDS}
+        try:
+            services.tally_rules_set(year=year, values=request.POST, user=_user(request))
+        except DomainError as exc:
+            refusal_show(request, exc)
+        else:
+            messages.success(request, _("已保存%(year)s年度的计分与应报标准。") % {"year": year})
+            return redirect(reverse("studios:report_list") + f"?year={year}")
+    fields = [(name, TallyRules.label(name), values[name]) for name in services.RULES_FIELDS]
+    return render(
+        request,
+        "studios/tally_rules.html",
+        {
+            "year": year,
+            "fields": fields,
+            "own": rules.pk is not None and rules.year == year,
+            "from_year": rules.year if rules.pk is not None else None,
+            "rules": rules,
+            "max": services.RULES_MAX,
         },
     )
 

@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 from civicloop.core.accounts.models import User
 from civicloop.studios import services
 from civicloop.studios.errors import StudioError, StudioErrorCode
-from civicloop.studios.models import Level, Member, Report, Studio
-from civicloop.studios.selectors import report_tallies
+from civicloop.studios.models import Level, Member, Report, Studio, TallyRules
+from civicloop.studios.selectors import report_tallies, tally_rules
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +135,41 @@ def test_a_nonsense_year_is_this_year(chen: Member, office: User) -> None:
     assert client.get("/studios/reports/?year=abc").status_code == 200
     assert client.get("/studios/reports/tally.xlsx?year=20x6").status_code == 200
     assert Studio.objects.exists()
+
+
+def test_the_office_sets_the_points_table_and_quotas_that_the_tally_uses(
+    chen: Member, office: User, zeguo: Studio
+) -> None:
+    report = _report(chen)
+    services.report_adopt(report=report, user=office, level=Level.TAIZHOU, body="台州市政协")
+    year = report.year
+    assert {t.member.pk: t for t in report_tallies(year=year)}[chen.pk].score == 10
+
+    client = Client()
+    client.force_login(office)
+    page = client.get(f"/studios/reports/rules/?year={year}")
+    assert page.status_code == 200 and "尚未设定过" in page.content.decode()
+    form = {name: "0" for name in services.RULES_FIELDS}
+    form.update(points_taizhou="12", quota_standing="1", points_instruction="7")
+    # Nonsense is refused with the field named, and nothing is saved.
+    refused = client.post(f"/studios/reports/rules/?year={year}", {**form, "quota_other": "-1"})
+    assert refused.status_code == 200 and "其他委员应报篇数" in refused.content.decode()
+    assert not TallyRules.objects.exists()
+    saved = client.post(f"/studios/reports/rules/?year={year}", form)
+    assert saved.status_code == 302
+    services.report_instruct(
+        report=report, user=office, leader="市政协主席", level=Level.WENLING, text="转有关部门。"
+    )
+    mine = {t.member.pk: t for t in report_tallies(year=year)}[chen.pk]
+    assert mine.score == 12 + 7 and mine.quota == 1 and not mine.below_quota
+    listed = client.get(f"/studios/reports/?year={year}").content.decode()
+    assert "台州市12分" in listed
+    # The next year carries this table over until the office sets its own.
+    assert tally_rules(year=year + 1).points_taizhou == 12
+    assert tally_rules(year=year - 1).pk is None  # earlier years keep the defaults
+    # A member may not set it.
+    assert chen.user is not None
+    client.force_login(chen.user)
+    assert client.get(f"/studios/reports/rules/?year={year}").status_code == 403
+    with pytest.raises(StudioError):
+        services.tally_rules_set(year=year, values=form, user=chen.user)
