@@ -19,6 +19,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from civicloop.core.registry import ReadyCheck
+
 logger = logging.getLogger("civicloop.api.health")
 
 BROKER_TIMEOUT_SECONDS = 2
@@ -103,3 +105,88 @@ def healthz(request: HttpRequest) -> JsonResponse:
     if any(body[c]["state"] != "ok" for c in ("database", "queue", "cache")):
         body["status"] = "degraded"
     return JsonResponse(body, status=200 if database["state"] == "ok" else 503)
+
+
+def _worker_check(now: float) -> ReadyCheck:
+    from civicloop.core.jobs.heartbeat import worker_last_beat
+
+    try:
+        beat = worker_last_beat()
+    except Exception as exc:  # the cache is checked (and reported) on its own
+        return ReadyCheck("worker", "unknown", f"heartbeat unreadable ({type(exc).__name__})")
+    if beat is None:
+        return ReadyCheck("worker", "no heartbeat yet", "no heartbeat yet")
+    age = max(0, round(now - float(beat["at"])))
+    text = f"last heartbeat {age} s ago ({beat.get('host', '?')})"
+    if age > settings.READY_WORKER_MAX_SECONDS:
+        return ReadyCheck("worker", f"no heartbeat for {age} s", f"no heartbeat for {age} s")
+    return ReadyCheck("worker", text)
+
+
+def _outbox_checks() -> list[ReadyCheck]:
+    """Messages due and not sent yet, and how long the oldest of them has waited past
+    its time (a message waiting for a later retry is not late yet)."""
+    from django.db.models import Count, Min
+    from django.utils import timezone
+
+    try:
+        model = apps.get_model("outbox", "OutboxMessage")
+    except LookupError:
+        return []
+    now = timezone.now()
+    due = model.objects.filter(status__in=["pending", "sending"], available_at__lte=now)
+    figures = due.aggregate(n=Count("pk"), oldest=Min("available_at"))
+    pending = int(figures["n"] or 0)
+    oldest = round((now - figures["oldest"]).total_seconds()) if figures["oldest"] else 0
+    return [
+        ReadyCheck(
+            "outbox_pending",
+            pending,
+            f"{pending} messages waiting" if pending > settings.READY_OUTBOX_MAX_PENDING else "",
+        ),
+        ReadyCheck(
+            "outbox_oldest_pending_s",
+            oldest,
+            f"oldest waiting {oldest} s" if oldest > settings.READY_OUTBOX_MAX_AGE_SECONDS else "",
+        ),
+    ]
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def healthz_ready(request: HttpRequest) -> JsonResponse:
+    """Readiness, for a load balancer and an operator: 200 with every figure when the
+    platform can do its work, 503 naming what is not (`failing`: name -> what is wrong;
+    each figure keeps its key, e.g. "worker": "no heartbeat for 95 s",
+    "outbox_oldest_pending_s": 310): the database or the cache unreachable, no
+    worker heartbeat within READY_WORKER_MAX_SECONDS, the outbox's backlog or its oldest
+    due message over their limits, and whatever the modules check (an MQTT consumer's
+    lag). `/healthz` stays the liveness answer."""
+    import time
+
+    from civicloop.core import registry
+
+    checks: list[ReadyCheck] = []
+    database, cached = database_state(), cache_state()
+    for name, state in (("database", database), ("cache", cached)):
+        problem = "" if state["state"] == "ok" else f"unreachable ({state.get('error', '')})"
+        checks.append(ReadyCheck(name, problem or "ok", problem))
+    if cached["state"] == "ok":
+        checks.append(_worker_check(time.time()))
+    if database["state"] == "ok":
+        try:
+            checks.extend(_outbox_checks())
+        except DatabaseError as exc:
+            checks.append(ReadyCheck("outbox", "unknown", f"unreadable ({type(exc).__name__})"))
+        for check in registry.readiness_checks():
+            try:
+                result = check()
+            except Exception as exc:  # a module's check failing is itself a finding
+                logger.exception("healthz/ready: a module's check failed")
+                result = ReadyCheck(getattr(check, "__name__", "module"), "error", repr(exc)[:200])
+            if result is not None:
+                checks.append(result)
+    failing = {c.name: c.problem for c in checks if c.problem}
+    body: dict[str, Any] = {"status": "fail" if failing else "ok", "failing": failing}
+    body.update((c.name, c.value) for c in checks)
+    return JsonResponse(body, status=503 if failing else 200)

@@ -6,7 +6,7 @@ from django.urls import path, re_path
 
 from civicloop.api.api import api
 from civicloop.api.docs import docs_asset
-from civicloop.api.health import healthz
+from civicloop.api.health import healthz, healthz_ready
 from civicloop.api.i18n import localize_patterns
 from civicloop.api.open311 import views as open311
 
@@ -15,6 +15,7 @@ api_patterns, api_app_name, api_namespace = api.urls
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("healthz/ready", healthz_ready, name="healthz_ready"),
     path("api/v1/docs/assets/<str:name>", docs_asset, name="api-docs-asset"),
     path("api/v1/", (localize_patterns(api_patterns), api_app_name, api_namespace)),
     re_path(r"^open311/v2/discovery" + FORMAT, open311.discovery, name="open311-discovery"),

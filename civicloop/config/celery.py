@@ -10,3 +10,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civicloop.config.settings")
 app = Celery("civicloop")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The job machinery's own tasks (civicloop.core.jobs is a package, not an app).
+app.autodiscover_tasks(["civicloop.core.jobs"])

@@ -220,6 +220,11 @@ CELERY_TASK_DEFAULT_QUEUE = "civicloop"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
+    # Proof for /healthz/ready that a scheduler runs and a worker takes its jobs.
+    "worker-heartbeat": {
+        "task": "civicloop.core.jobs.tasks.worker_heartbeat_task",
+        "schedule": 15.0,
+    },
     "outbox-sweep": {"task": "civicloop.core.outbox.tasks.outbox_sweep", "schedule": 30.0},
     # Hourly, though the retention is in days: one cheap idempotent UPDATE, and a process
     # restarted daily would never reach a 24-hour interval of the embedded scheduler.
@@ -258,6 +263,11 @@ OUTBOX_BACKOFF_BASE_SECONDS = env.int("OUTBOX_BACKOFF_BASE_SECONDS", default=30)
 OUTBOX_BACKOFF_CAP_SECONDS = env.int("OUTBOX_BACKOFF_CAP_SECONDS", default=3600)
 # Longer than the slowest provider call, so a live delivery is never taken over.
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
+# /healthz/ready answers 503 beyond these: no worker heartbeat for this long, this many
+# messages waiting to be sent, or the oldest of them waiting this long.
+READY_WORKER_MAX_SECONDS = env.int("READY_WORKER_MAX_SECONDS", default=90)
+READY_OUTBOX_MAX_PENDING = env.int("READY_OUTBOX_MAX_PENDING", default=1000)
+READY_OUTBOX_MAX_AGE_SECONDS = env.int("READY_OUTBOX_MAX_AGE_SECONDS", default=300)
 # Days a sent message keeps its payload (phone, code, link) before the daily sweep clears
 # it; the template, masked recipient, times and provider id are kept for the audit.
 OUTBOX_PAYLOAD_RETENTION_DAYS = env.int("OUTBOX_PAYLOAD_RETENTION_DAYS", default=7)

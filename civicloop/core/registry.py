@@ -262,6 +262,9 @@ class ModuleSpec:
     # `loader(log)`, idempotent, run by `manage.py load_demo` after core's demo city.
     demo_loader: str = ""
     background: tuple[Background, ...] = ()
+    # Dotted paths of readiness checks `() -> ReadyCheck | None` that /healthz/ready
+    # runs beside core's (None: nothing to check with the current settings).
+    readiness: tuple[str, ...] = ()
 
 
 class ModuleAppConfig(AppConfig):
@@ -358,6 +361,28 @@ def register_background(name: str, starter: Callable[[], Any]) -> None:
 
 def background_starters() -> list[tuple[str, Callable[[], Any]]]:
     return list(_background)
+
+
+@dataclass(frozen=True)
+class ReadyCheck:
+    """One readiness figure: `name` is its key in /healthz/ready's answer, `value` what it
+    shows (a number or a short text), `problem` a text naming what is wrong, or ""."""
+
+    name: str
+    value: Any
+    problem: str = ""
+
+
+_readiness: list[Callable[[], ReadyCheck | None]] = []
+
+
+def register_readiness(check: Callable[[], ReadyCheck | None]) -> None:
+    if check not in _readiness:
+        _readiness.append(check)
+
+
+def readiness_checks() -> list[Callable[[], ReadyCheck | None]]:
+    return list(_readiness)
 
 
 def register_event_label(code: str, label: str | Promise) -> None:
@@ -492,6 +517,8 @@ def register_module(spec: ModuleSpec) -> None:
         register_demo_loader(spec.name, import_string(spec.demo_loader))
     for bg in spec.background:
         register_background(bg.name, import_string(bg.starter))
+    for check in spec.readiness:
+        register_readiness(import_string(check))
     _modules[spec.name] = spec
 
 

@@ -86,9 +86,22 @@ SETTINGS = (
     # Frigate's LPR reads plates on cars and motorcycles; dedicated LPR cameras with a
     # plate-detecting model track `license_plate` objects.
     Setting("FRIGATE_VEHICLE_LABELS", ["car", "motorcycle", "license_plate"], "list"),
-    # A fixed client id with a persistent session: the broker keeps QoS 1 messages while
-    # the consumer is down.
+    # Each consumer has a fixed client id with a persistent session: the broker keeps its
+    # QoS 1 messages while it is down and hands them over when it is back (restart it:
+    # systemd Restart=always). Consumers split the events through the MQTT 5 shared
+    # subscription $share/<group>/<topic>; each is `<client id>-<instance>-<n>`, so every
+    # process needs its own --instance (the host name by default). Empty group: one
+    # consumer on the plain topic.
     Setting("FIRELANE_MQTT_CLIENT_ID", "civicloop-firelane-intake"),
+    Setting("FIRELANE_MQTT_GROUP", "civicloop"),
+    Setting("FIRELANE_MQTT_CONSUMERS", 1, "int", doc="Consumers in one firelane_mqtt process."),
+    # The web server runs one consumer beside itself only when told to (not in production,
+    # where `manage.py firelane_mqtt` runs under its own service).
+    Setting("FIRELANE_MQTT_IN_WEB", True, "bool", production_default=False),
+    # /healthz/ready fails when a consumer's oldest queued message has waited this long,
+    # or no consumer has reported for FIRELANE_MQTT_READY_SILENT_S while MQTT_URL is set.
+    Setting("FIRELANE_MQTT_READY_MAX_LAG_S", 30.0, "float"),
+    Setting("FIRELANE_MQTT_READY_SILENT_S", 60.0, "float"),
     Setting("FIRELANE_MQTT_BATCH", 500, "int"),
     Setting("FIRELANE_INTAKE_MAX_BYTES", 4 * 1024 * 1024, "int"),
     Setting("FIRELANE_MAX_FUTURE_S", 300, "int"),
@@ -215,6 +228,7 @@ MODULE = ModuleSpec(
         ("firelane_notice", _("告知单")),
     ),
     demo_loader="civicloop.firelane.demo.demo_firelane_load",
+    readiness=("civicloop.firelane.intake.mqtt.mqtt_readiness",),
     background=(
         Background("firelane MQTT intake", "civicloop.firelane.hooks.mqtt_start"),
         Background("firelane camera simulator", "civicloop.firelane.simulator.simulator_start"),
@@ -224,11 +238,14 @@ MODULE = ModuleSpec(
 
 
 def mqtt_start() -> Any:
+    """One consumer beside the web server, when MQTT_URL is set and FIRELANE_MQTT_IN_WEB."""
     from django.conf import settings
 
     from civicloop.firelane.intake.mqtt import mqtt_consumer_start
 
-    return mqtt_consumer_start(url=settings.MQTT_URL) if settings.MQTT_URL else None
+    if not settings.MQTT_URL or not settings.FIRELANE_MQTT_IN_WEB:
+        return None
+    return mqtt_consumer_start(url=settings.MQTT_URL, instance="web")
 
 
 def payment_fake_start() -> Any:

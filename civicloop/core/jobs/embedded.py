@@ -134,6 +134,12 @@ class EmbeddedWorker:
         )
         for t in self._threads:
             t.start()
+        try:  # /healthz/ready sees the worker from its first moment, not a beat later
+            from civicloop.core.jobs.heartbeat import worker_heartbeat
+
+            worker_heartbeat()
+        except Exception:
+            logger.exception("The worker's first heartbeat failed")
         logger.info(
             "Embedded worker started: %d threads, scheduled: %s",
             self.threads,

@@ -1,10 +1,20 @@
 """The MQTT consumer of Frigate events: subscribe, batch, record, then acknowledge.
 
-Nothing is lost while we are down or failing: the client id is fixed and the session
-persists (MQTT 5: clean_start False with a session expiry, the v5 form of clean_session
-False), messages are QoS 1, and each is acknowledged (PUBACK) only after the batch holding
-it committed. A crash between commit and acknowledgement redelivers the message; its event
-key makes the replay a duplicate, never a second row.
+Nothing is lost while we are down or failing: each consumer's client id is fixed and its
+session persists (MQTT 5: clean_start False with a session expiry, the v5 form of
+clean_session False), messages are QoS 1, and each is acknowledged (PUBACK) only after
+the batch holding it committed. A crash between commit and acknowledgement redelivers the
+message; its event key makes the replay a duplicate, never a second row.
+
+Several consumers split the load through an MQTT 5 shared subscription
+(`$share/<group>/<topic>`, Mosquitto 2 and EMQX), each with its own client id
+`<FIRELANE_MQTT_CLIENT_ID>-<instance>-<n>`. The broker deals each message to one member
+of the group. Mosquitto 2.0 keeps dealing to a member whose connection died (its
+persistent session queues them) and does not hand its unacknowledged messages to the
+others: they wait for that consumer to come back under the same client id, which is why
+the id is fixed per process slot and the process is restarted by its supervisor. Two
+processes given the same instance take each other's session over ("Session taken over"),
+which is logged as the configuration error it is.
 
 MQTT 5 also lets us raise the broker's in-flight window (Receive Maximum); over MQTT 3.1.1
 Mosquitto allows 20 unacknowledged messages per client, which caps batching at 20.
@@ -14,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -30,6 +41,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from civicloop.core.registry import ReadyCheck
 from civicloop.firelane.intake.events import CameraEvent, RecordOutcome
 from civicloop.firelane.intake.frigate import (
     FrigateMessage,
@@ -106,17 +118,28 @@ class MqttConsumer:
         url: str,
         topic: str | None = None,
         client_id: str | None = None,
+        group: str | None = None,
+        instance: str = "",
+        index: int = 1,
         batch_size: int | None = None,
         on_committed: CommittedHook | None = None,
     ):
         self.address = broker_address(url)
         self.topic = topic or settings.FRIGATE_EVENTS_TOPIC
-        self.client_id = client_id or settings.FIRELANE_MQTT_CLIENT_ID
+        self.group = settings.FIRELANE_MQTT_GROUP if group is None else group
+        # The topic filter we subscribe to: the shared one when there is a group.
+        self.subscription = f"$share/{self.group}/{self.topic}" if self.group else self.topic
+        self.client_id = client_id or consumer_client_id(
+            instance=instance or socket.gethostname(), index=index
+        )
         self.batch_size = max(1, batch_size or settings.FIRELANE_MQTT_BATCH)
         self.on_committed = on_committed
         self.stats = ConsumerStats()
         self.connected = threading.Event()
-        self._inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+        # (time received, message): the oldest one's wait is the consumer's lag.
+        self._inbox: queue.Queue[tuple[float, mqtt.MQTTMessage]] = queue.Queue()
+        self._batch_since: float | None = None
+        self._reported_at = 0.0
         self._stopping = threading.Event()
         self._worker = threading.Thread(target=self._work, name="firelane-mqtt", daemon=True)
         self._snapshots = ThreadPoolExecutor(SNAPSHOT_THREADS, thread_name_prefix="frigate-snap")
@@ -152,14 +175,15 @@ class MqttConsumer:
             return
         # The persistent session keeps the subscription; subscribing again is harmless
         # and covers a session the broker expired.
-        client.subscribe(self.topic, qos=1)
+        client.subscribe(self.subscription, qos=1)
         self.connected.set()
         logger.info(
-            "MQTT connected to %s:%s (session present: %s), topic %s",
+            "MQTT %s connected to %s:%s (session present: %s), subscribed to %s",
+            self.client_id,
             self.address.host,
             self.address.port,
             flags.session_present,
-            self.topic,
+            self.subscription,
         )
 
     def _on_disconnect(
@@ -171,11 +195,19 @@ class MqttConsumer:
         properties: Properties | None,
     ) -> None:
         self.connected.clear()
-        if not self._stopping.is_set():
+        if self._stopping.is_set():
+            return
+        if reason == "Session taken over":
+            logger.error(
+                "MQTT client id %s is used by another consumer too; give each process its "
+                "own --instance (they take each other's session over)",
+                self.client_id,
+            )
+        else:
             logger.warning("MQTT disconnected (%s); reconnecting with back-off", reason)
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
-        self._inbox.put(msg)
+        self._inbox.put((time.monotonic(), msg))
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -210,30 +242,62 @@ class MqttConsumer:
     def _work(self) -> None:
         try:
             while not self._stopping.is_set():
+                self._report()
                 batch = self._next_batch()
                 if batch:
                     self._process(batch)
+                    self._batch_since = None
         finally:
             connections.close_all()
 
     def _next_batch(self) -> list[mqtt.MQTTMessage]:
         try:
-            first = self._inbox.get(timeout=0.2)
+            since, first = self._inbox.get(timeout=0.2)
         except queue.Empty:
             return []
+        self._batch_since = since
         batch = [first]
         deadline = time.monotonic() + BATCH_WAIT_S
         while len(batch) < self.batch_size:
             remaining = deadline - time.monotonic()
             try:
-                batch.append(
+                _since, message = (
                     self._inbox.get(timeout=remaining)
                     if remaining > 0
                     else self._inbox.get_nowait()
                 )
             except queue.Empty:
                 break
+            batch.append(message)
         return batch
+
+    def lag_seconds(self) -> float:
+        """How long the oldest message received and not yet acknowledged has waited."""
+        since = self._batch_since
+        if since is None:
+            with self._inbox.mutex:
+                since = self._inbox.queue[0][0] if self._inbox.queue else None
+        return 0.0 if since is None else max(0.0, time.monotonic() - since)
+
+    def _report(self) -> None:
+        """Tell /healthz/ready (through the shared cache) that we live, and our lag."""
+        now = time.monotonic()
+        if now - self._reported_at < REPORT_EVERY_S:
+            return
+        self._reported_at = now
+        try:
+            consumer_report(
+                client_id=self.client_id,
+                state={
+                    "at": time.time(),
+                    "connected": self.connected.is_set(),
+                    "lag_s": round(self.lag_seconds(), 1),
+                    "queued": self._inbox.qsize(),
+                    "received": self.stats.received,
+                },
+            )
+        except Exception:  # a cache outage must not stop the intake
+            logger.warning("MQTT consumer %s could not report its state", self.client_id)
 
     def _process(self, batch: list[mqtt.MQTTMessage]) -> None:
         parsed = [frigate_message_parse(payload=m.payload) for m in batch]
@@ -314,7 +378,68 @@ class MqttConsumer:
                 delay = min(delay * 2, DB_RETRY_MAX_S)
 
 
-def mqtt_consumer_start(*, url: str) -> MqttConsumer:
+def mqtt_consumer_start(
+    *, url: str, group: str | None = None, instance: str = "", index: int = 1
+) -> MqttConsumer:
     """Start consuming Frigate events from the broker at `url` in background threads;
     call `.stop()` on the result to finish the batch in hand and disconnect."""
-    return MqttConsumer(url=url).start()
+    return MqttConsumer(url=url, group=group, instance=instance, index=index).start()
+
+
+def consumer_client_id(*, instance: str, index: int) -> str:
+    """`<FIRELANE_MQTT_CLIENT_ID>-<instance>-<index>`, at most 64 characters (brokers
+    accept 23 at least, Mosquitto and EMQX far more)."""
+    return f"{settings.FIRELANE_MQTT_CLIENT_ID}-{instance}-{index}"[:64]
+
+
+# --------------------------------------------------------------------------- readiness
+
+REPORT_EVERY_S = 5.0
+_REPORT_KEY = "civicloop:mqtt:consumer:"
+_REPORT_INDEX = "civicloop:mqtt:consumers"
+
+
+def consumer_report(*, client_id: str, state: dict[str, object]) -> None:
+    from django.core.cache import cache
+
+    cache.set(_REPORT_KEY + client_id, state, timeout=24 * 3600)
+    known = cache.get(_REPORT_INDEX) or []
+    if client_id not in known:
+        cache.set(_REPORT_INDEX, sorted({*known, client_id}), timeout=None)
+
+
+def mqtt_readiness() -> ReadyCheck | None:
+    """The consumers' figures for /healthz/ready: each one's lag; a failure when one of
+    them lags over FIRELANE_MQTT_READY_MAX_LAG_S or none has reported for
+    FIRELANE_MQTT_READY_SILENT_S (with MQTT_URL set: someone should be consuming)."""
+    from django.core.cache import cache
+
+    if not settings.MQTT_URL:
+        return None
+    known = cache.get(_REPORT_INDEX) or []
+    states = cache.get_many([_REPORT_KEY + c for c in known])
+    now = time.time()
+    silent = settings.FIRELANE_MQTT_READY_SILENT_S
+    figures: dict[str, object] = {}
+    lagging = []
+    alive = 0
+    for key, state in sorted(states.items()):
+        client_id = key[len(_REPORT_KEY) :]
+        age = now - float(state.get("at", 0))
+        if age > silent:
+            figures[client_id] = f"silent for {round(age)} s"
+            continue
+        alive += 1
+        lag = float(state.get("lag_s", 0))
+        figures[client_id] = {"lag_s": lag, "queued": state.get("queued", 0)}
+        if lag > settings.FIRELANE_MQTT_READY_MAX_LAG_S or not state.get("connected", False):
+            lagging.append(
+                f"{client_id} lags {lag:.0f} s"
+                if state.get("connected")
+                else f"{client_id} offline"
+            )
+    if not alive:
+        return ReadyCheck("mqtt", figures, f"no MQTT consumer reported in {round(silent)} s")
+    if lagging:
+        return ReadyCheck("mqtt", figures, "; ".join(lagging))
+    return ReadyCheck("mqtt", figures)

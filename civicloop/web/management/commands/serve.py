@@ -32,6 +32,12 @@ def _start_embedded_worker(worker: Any) -> None:  # gunicorn hook: (worker)
                     logger.info("%s started", name)
             except Exception:
                 logger.exception("%s did not start", name)
+    elif registry.background_starters():
+        logger.warning(
+            "Several web processes: none runs %s; run their own commands beside the server "
+            "(e.g. `manage.py firelane_mqtt --instance NAME`)",
+            ", ".join(name for name, _starter in registry.background_starters()),
+        )
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
