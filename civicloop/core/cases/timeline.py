@@ -9,7 +9,9 @@ The chain also vouches for the case row itself: the opening entry records the bo
 SHA-256, the title and a keyed digest of the contact; every entry records the digests
 of its attachments; a result entry records the result's SHA-256 (older ones carry the
 result as their note); a rating entry records the rating and its note is the comment.
-`case_check` compares the row with what the chain recorded and names the field.
+`case_check` compares the row with what the chain recorded and names the field, and
+`files_check` reads each attachment's stored bytes back against the digest the chain
+recorded (a photo swapped on disk or in the bucket verifies nowhere else).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from typing import Any
 
 from civicloop.core import registry
 from civicloop.core.accounts.crypto import lookup_digest
+from civicloop.core.attachments.models import Attachment
+from civicloop.core.attachments.services import attachment_digest
 from civicloop.core.cases.models import Case, TimelineEntry
 from civicloop.core.cases.workflow import Effect, WorkflowTemplate
 
@@ -205,6 +209,44 @@ def case_check(
     return None
 
 
+def files_check(
+    case_number: str,
+    entries: Sequence[TimelineEntry],
+    *,
+    stored: dict[int, list[Attachment]],
+    read: dict[object, str | None],
+) -> ChainBreak | None:
+    """Return the first entry holding an attachment whose bytes on storage no longer
+    hash to the digest the chain recorded (or that is gone from storage), or None.
+
+    `stored` maps an entry id to the attachments linked to it; `read` caches each
+    attachment's digest as read from storage (None: the file is missing), so a file
+    linked to several entries is read once."""
+    for entry in entries:
+        for attachment in stored.get(entry.pk, []):
+            if attachment.pk not in read:
+                try:
+                    read[attachment.pk] = attachment_digest(attachment)
+                except OSError:
+                    read[attachment.pk] = None
+            digest = read[attachment.pk]
+            if digest is None:
+                return ChainBreak(
+                    case_number,
+                    entry.seq,
+                    f"links {attachment.file.name}, which is missing from storage",
+                    "attachment_file",
+                )
+            if digest not in entry.attachment_digests:
+                return ChainBreak(
+                    case_number,
+                    entry.seq,
+                    f"links {attachment.file.name}, whose stored bytes have another digest",
+                    "attachment_file",
+                )
+    return None
+
+
 # The case columns case_check compares with the chain.
 _CHECKED_FIELDS = (
     "number",
@@ -219,9 +261,10 @@ _CHECKED_FIELDS = (
 )
 
 
-def chains_verify(*, batch_size: int = 2000) -> tuple[int, list[ChainBreak]]:
+def chains_verify(*, batch_size: int = 2000, files: bool = True) -> tuple[int, list[ChainBreak]]:
     """Check every case's chain, then every field the chain vouches for against the case
-    row; return (cases checked, breaks: one per broken case, the chain's first)."""
+    row, then (with `files`) every linked attachment's stored bytes against its recorded
+    digest; return (cases checked, breaks: one per broken case, the chain's first)."""
     breaks: list[ChainBreak] = []
     checked = 0
     last_id = 0
@@ -237,15 +280,20 @@ def chains_verify(*, batch_size: int = 2000) -> tuple[int, list[ChainBreak]]:
         for entry in TimelineEntry.objects.filter(case_id__in=ids).order_by("case_id", "seq"):
             by_case[entry.case_id].append(entry)
         linked: dict[int, list[str]] = {}
-        for entry_id, digest in through.objects.filter(timelineentry__case_id__in=ids).values_list(
-            "timelineentry_id", "attachment__sha256"
+        stored: dict[int, list[Attachment]] = {}
+        for link in through.objects.filter(timelineentry__case_id__in=ids).select_related(
+            "attachment"
         ):
-            linked.setdefault(entry_id, []).append(digest)
+            linked.setdefault(link.timelineentry_id, []).append(link.attachment.sha256)
+            stored.setdefault(link.timelineentry_id, []).append(link.attachment)
+        read: dict[object, str | None] = {}
         for case in cases:
             checked += 1
             entries = by_case[case.pk]
-            found = chain_check(case.number, entries) or case_check(
-                case, entries, linked_digests=linked
+            found = (
+                chain_check(case.number, entries)
+                or case_check(case, entries, linked_digests=linked)
+                or (files_check(case.number, entries, stored=stored, read=read) if files else None)
             )
             if found is not None:
                 breaks.append(found)
