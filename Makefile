@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/civicloop
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup run test lint test-sqlite test-postgres test-modules-alone bench clean messages
+.PHONY: setup run test lint test-sqlite test-postgres test-modules-alone bench mutation clean messages
 
 ECHARTS := build/vendor/echarts/echarts.min.js
 # The county outline on the cockpit's map: 温岭市 out of the Taizhou city map of the npm
@@ -88,8 +88,22 @@ bench: setup
 	$(BIN)/python bench/forms.py --page
 	$(BIN)/python bench/forms_export.py
 
+# Mutation score of the modules where a silent bug costs most (bench/mutation.py; minutes
+# per module, so not part of `make test`). Working copies go to mutants/ (git-ignored).
+# MUTATION_MODULES narrows it (e.g. "plates sla"); survivors are killed by a test or listed
+# with why in bench/mutation_equivalent.txt.
+MUTATION_MODULES ?=
+MUTATION_CHILDREN ?= 1
+
+$(VENV)/.mutation-installed: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev,mutation]'
+	touch $@
+
+mutation: setup $(VENV)/.mutation-installed
+	env -u DATABASE_URL nice -n 19 $(BIN)/python bench/mutation.py --max-children $(MUTATION_CHILDREN) $(MUTATION_MODULES)
+
 clean:
-	rm -rf $(VENV) staticfiles var/*.sqlite3 test-artifacts build node_modules
+	rm -rf $(VENV) staticfiles var/*.sqlite3 test-artifacts build node_modules mutants
 
 # After changing user-facing text: extract it into the English catalogue, translate the
 # new entries (tests/web/test_i18n_coverage.py fails on any left empty), then compile.
