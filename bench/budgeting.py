@@ -22,6 +22,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civicloop.config.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 
+def _peak_rss_mb() -> float:
+    """The process's peak resident memory so far (Linux reports KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def bench_draw(
     *, frame_size: int = 1_000_000, size: int = 275, reserve: int = 30, seed: int = 2026
 ) -> None:
@@ -64,7 +71,8 @@ def bench_draw(
     print(
         f"draw: frame={frame_size:,} strata=3 ({len(quotas)} quotas) size={size} reserve={reserve} "
         f"build={t_build:.2f}s quotas+digest={t_quotas:.2f}s draw={t_draw:.2f}s "
-        f"repeatable={first == second} digest={digest[:12]}"
+        f"repeatable={first == second} digest={digest[:12]} "
+        f"peak_rss={_peak_rss_mb():.0f}MB"
     )
 
 

@@ -303,4 +303,5 @@ def panel_member_by_ticket(*, process: BudgetProcess, ticket: str) -> Any | None
         member = member_by_ticket(ticket=ticket)
     except BudgetError:
         return None
-    return member if member.draw.process_id == process.pk else None
+    # A reserve votes only once called up (递补); a waiting reserve's ticket is no vote.
+    return member if member.draw.process_id == process.pk and member.on_panel else None

@@ -47,3 +47,45 @@ class DrawForm(forms.Form):
 class InviteForm(forms.Form):
     when = forms.CharField(label=_("恳谈会时间"), max_length=20)
     place = forms.CharField(label=_("恳谈会地点"), max_length=30)
+
+
+class PanelSettingsForm(forms.Form):
+    panel_size = forms.IntegerField(
+        label=_("代表人数"), min_value=1, widget=forms.NumberInput(attrs={"inputmode": "numeric"})
+    )
+    panel_reserve = forms.IntegerField(
+        label=_("候补人数"), min_value=0, widget=forms.NumberInput(attrs={"inputmode": "numeric"})
+    )
+    designated_share = forms.IntegerField(
+        label=_("指定代表比例（%）"),
+        min_value=0,
+        max_value=100,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    panel_features = forms.CharField(
+        label=_("分层字段（抽样框的列名，用逗号分隔）"), max_length=200, required=False
+    )
+
+    def features(self) -> list[str]:
+        raw = self.cleaned_data.get("panel_features") or ""
+        return [f.strip() for f in raw.replace("，", ",").split(",") if f.strip()]
+
+
+class DesignatedForm(forms.Form):
+    name = forms.CharField(label=_("姓名"), max_length=50)
+    role = forms.CharField(label=_("身份（如人大代表、村干部）"), max_length=50, required=False)
+
+
+class PlenaryQuestionForm(forms.Form):
+    text = forms.CharField(
+        label=_("小组提出的问题"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    group = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    project = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class PlenaryAnswerForm(forms.Form):
+    answer = forms.CharField(
+        label=_("答复"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    answered_by = forms.CharField(label=_("答复人（专家或部门）"), max_length=100)

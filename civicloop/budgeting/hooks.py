@@ -64,9 +64,12 @@ MODULE = ModuleSpec(
             INVITE_TEMPLATE,
             SmsTemplate(
                 code="SMS_490013001",
-                # No link: the deployment's one SMS_LINK_PREFIX is the fire-lane notices'
-                # (/n/); the member's ticket link is on the invitation letter's QR code.
-                text="您已被随机抽选为${process}参与式预算民主恳谈代表，恳谈会${date}在${place}举行，请准时参加。",
+                # The link: {site} is the deployment's SITE_URL (the domain filed with the
+                # template), the path is fixed, only the member's ticket is a variable.
+                text=(
+                    "您已被随机抽选为${process}参与式预算民主恳谈代表，恳谈会${date}在${place}举行，"
+                    "请在{site}/budget/t/${ticket}/回复是否参加。"
+                ),
             ),
         ),
     ),

@@ -155,6 +155,9 @@ class FrameRow(models.Model):
     name = EncryptedTextField(_("姓名"), blank=True, default="")
     phone = EncryptedTextField(_("手机号"), blank=True, default="")
     phone_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    # Marked in the file's ``designated`` column (e.g. 人大代表, 村干部): a person the staff
+    # may seat as a designated member; never drawn by lot.
+    designated_as = models.CharField(_("指定身份"), max_length=50, blank=True)
 
     class Meta:
         constraints = [
@@ -209,8 +212,23 @@ class PanelMember(models.Model):
     )
     designated = models.BooleanField(_("指定代表"), default=False)
     designated_name = EncryptedTextField(_("姓名"), blank=True, default="")
+    designated_as = models.CharField(_("指定身份"), max_length=50, blank=True)
     reserve = models.BooleanField(_("候补"), default=False)
     reserve_rank = models.PositiveIntegerField(_("候补顺位"), null=True, blank=True)
+    # A reserve called up (递补) for a member who declined: who it replaces, when, by whom.
+    # It stays ``reserve=True`` (the record of where it came from) and sits on the panel.
+    replaces = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced_by",
+        verbose_name=_("递补"),
+    )
+    called_at = models.DateTimeField(_("递补时间"), null=True, blank=True)
+    called_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     ticket = models.CharField(max_length=43, unique=True)
     invited_at = models.DateTimeField(null=True, blank=True)
     rsvp = models.CharField(_("回复"), max_length=8, choices=Rsvp.choices, default=Rsvp.PENDING)
@@ -229,6 +247,11 @@ class PanelMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.draw_id}/{self.pk}"
+
+    @property
+    def on_panel(self) -> bool:
+        """Holds a seat: drawn, designated, or a reserve called up."""
+        return not self.reserve or self.called_at is not None
 
     @property
     def age(self) -> int | None:

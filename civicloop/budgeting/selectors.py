@@ -7,7 +7,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from civicloop.budgeting.analysis import (
     PairedTest,
@@ -16,6 +17,8 @@ from civicloop.budgeting.analysis import (
     paired_test,
     pairs,
 )
+from civicloop.budgeting.ballot_models import Ballot
+from civicloop.budgeting.ballots import outcome_for
 from civicloop.budgeting.errors import BudgetError, BudgetErrorCode
 from civicloop.budgeting.models import (
     BudgetProcess,
@@ -24,10 +27,13 @@ from civicloop.budgeting.models import (
     PanelDraw,
     PanelMember,
     Phase,
+    PlenaryQuestion,
     ProjectRating,
     QuestionnaireResponse,
     Wave,
 )
+from civicloop.budgeting.rules import RULE_LABELS, Rule
+from civicloop.core.accounts.masking import mask_name
 from civicloop.core.accounts.roles import Role
 from civicloop.core.units.models import Membership
 from civicloop.core.units.selectors import user_standing
@@ -140,16 +146,17 @@ def representativeness(draw: PanelDraw) -> list[StratumRow]:
     drawn: Counter[tuple[str, str]] = Counter()
     attended: Counter[tuple[str, str]] = Counter()
     n_drawn = n_attended = 0
-    for strata, is_reserve, came in draw.members.filter(frame_row__isnull=False).values_list(
-        "frame_row__strata", "reserve", "attended"
-    ):
-        if not is_reserve:
+    for strata, is_reserve, is_designated, came in draw.members.filter(
+        frame_row__isnull=False
+    ).values_list("frame_row__strata", "reserve", "designated", "attended"):
+        by_lot = not is_reserve and not is_designated
+        if by_lot:
             n_drawn += 1
         if came:
             n_attended += 1
         for f in features:
             key = (f, strata.get(f, ""))
-            if not is_reserve:
+            if by_lot:
                 drawn[key] += 1
             if came:
                 attended[key] += 1
@@ -181,6 +188,7 @@ def panel_counts(draw: PanelDraw) -> dict[str, int]:
         "drawn": members.filter(reserve=False, designated=False).count(),
         "designated": members.filter(designated=True).count(),
         "reserve": members.filter(reserve=True).count(),
+        "called": members.filter(called_at__isnull=False).count(),
         "invited": members.filter(invited_at__isnull=False).count(),
         "yes": members.filter(rsvp=PanelMember.Rsvp.YES).count(),
         "no": members.filter(rsvp=PanelMember.Rsvp.NO).count(),
@@ -246,4 +254,169 @@ def poll_analysis(process: BudgetProcess) -> PollAnalysis:
         ranking=funded_down_the_ranking(projects=ranking_input, budget=int(process.total_budget)),
         respondents_t1=len(k1),
         respondents_t2=len(k2),
+    )
+
+
+# --------------------------------------------------------------------------- answers
+
+
+@dataclass(frozen=True)
+class OpinionCounts:
+    """Every opinion of a process (each project proposal and each question a small group
+    raised in the plenary) and how many have their answer on record."""
+
+    projects: int
+    projects_answered: int
+    questions: int
+    questions_answered: int
+
+    @property
+    def total(self) -> int:
+        return self.projects + self.questions
+
+    @property
+    def answered(self) -> int:
+        return self.projects_answered + self.questions_answered
+
+    @property
+    def pending(self) -> int:
+        return self.total - self.answered
+
+
+def opinion_counts(process: BudgetProcess) -> OpinionCounts:
+    """A project is answered once screened (accepted, rejected with its reason, or merged
+    into another); a plenary question once its answer is recorded. Two queries."""
+    projects = process.projects.aggregate(
+        n=Count("pk"), answered=Count("pk", filter=~Q(status=BudgetProject.Status.PROPOSED))
+    )
+    questions = process.plenary_questions.aggregate(
+        n=Count("pk"), answered=Count("pk", filter=~Q(answer=""))
+    )
+    return OpinionCounts(
+        projects=projects["n"],
+        projects_answered=projects["answered"],
+        questions=questions["n"],
+        questions_answered=questions["answered"],
+    )
+
+
+def projects_with_answers(process: BudgetProcess) -> QuerySet[BudgetProject]:
+    """Every proposal of the process with what became of it (the public list of answers)."""
+    return process.projects.select_related("merged_into").order_by("pk")
+
+
+def projects_unanswered(process: BudgetProcess) -> QuerySet[BudgetProject]:
+    return process.projects.filter(status=BudgetProject.Status.PROPOSED).order_by("pk")
+
+
+def plenary_questions(process: BudgetProcess) -> QuerySet[PlenaryQuestion]:
+    return process.plenary_questions.select_related("group", "project").order_by("pk")
+
+
+def plenary_questions_unanswered(process: BudgetProcess) -> QuerySet[PlenaryQuestion]:
+    return plenary_questions(process).filter(answer="")
+
+
+def project_public(process: BudgetProcess, project_id: int) -> BudgetProject:
+    """One proposal as the public sees it (no contact data), or BudgetError NOT_FOUND."""
+    project = (
+        process.projects.select_related("merged_into").filter(pk=project_id).first()
+        if project_id
+        else None
+    )
+    if project is None:
+        raise BudgetError(BudgetErrorCode.NOT_FOUND)
+    return project
+
+
+def processes_with_pending(user: Any) -> list[tuple[BudgetProcess, OpinionCounts]]:
+    """The processes ``user`` runs, each with its opinion counts (the staff's home)."""
+    return [(p, opinion_counts(p)) for p in processes_run_by(user)]
+
+
+# --------------------------------------------------------------------------- panel roster
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    member: PanelMember
+    stratum: str
+    name: str
+
+
+def _stratum_label(strata: dict[str, str] | None, features: list[str]) -> str:
+    strata = strata or {}
+    return " · ".join(strata.get(f, "") for f in features)
+
+
+def panel_roster(draw: PanelDraw) -> dict[str, Any]:
+    """The staff's view of the panel: the designated members (with the share's seats),
+    the frame rows marked designated not seated yet, the reserves in their order (called
+    up or waiting) and the members who declined (with who replaced them). Names masked."""
+    features = sorted({q["feature"] for q in draw.quotas})
+    members = list(
+        draw.members.select_related("frame_row", "replaces", "replaced_by").order_by(
+            "reserve", "reserve_rank", "pk"
+        )
+    )
+
+    def row(m: PanelMember) -> RosterRow:
+        name = m.designated_name or (m.frame_row.name if m.frame_row is not None else "")
+        strata = m.frame_row.strata if m.frame_row is not None else None
+        return RosterRow(m, _stratum_label(strata, features), mask_name(name))
+
+    seated_rows = {m.frame_row_id for m in members if m.frame_row_id}
+    marked = [
+        (fr, _stratum_label(fr.strata, features), mask_name(fr.name))
+        for fr in FrameRow.objects.filter(process_id=draw.process_id)
+        .exclude(designated_as="")
+        .order_by("frame_id")
+        if fr.pk not in seated_rows
+    ]
+    designated = [row(m) for m in members if m.designated]
+    return {
+        "features": features,
+        "designated": designated,
+        "designated_seats": round(draw.size * draw.designated_share / 100),
+        "marked": marked,
+        "reserves": [row(m) for m in members if m.reserve],
+        "declined": [
+            (row(m), getattr(m, "replaced_by", None))
+            for m in members
+            if m.rsvp == PanelMember.Rsvp.NO and not m.designated and m.on_panel
+        ],
+    }
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class BallotResultPublic:
+    ballot: Ballot
+    rule_label: str
+    votes: int
+    projects: list[BudgetProject]
+    total_cost: int
+
+
+def ballot_result_public(ballot: Ballot) -> BallotResultPublic | None:
+    """The result of a closed ballot as the process page shows it: the projects funded by
+    the rule the process chose, in that rule's order; None while the ballot is open."""
+    if ballot.closes_at > timezone.now():
+        return None
+    votes = ballot.votes.count()
+    label = str(RULE_LABELS[Rule(ballot.rule)])
+    if not votes:
+        return BallotResultPublic(ballot, label, 0, [], 0)
+    outcome = outcome_for(process=ballot.process, rule=ballot.rule)
+    if outcome is None:
+        return None
+    by_id = BudgetProject.objects.in_bulk(outcome.project_ids)
+    return BallotResultPublic(
+        ballot,
+        label,
+        votes,
+        [by_id[pk] for pk in outcome.project_ids if pk in by_id],
+        outcome.total_cost,
     )

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,7 +48,13 @@ from civicloop.core.ratelimit import RateLimitExceeded, rate_limit_hit
 from civicloop.notify.phones import mainland_mobile
 
 # Frame columns that are not strata.
-FRAME_FIXED_COLUMNS = ("id", "name", "phone", "age", "sex")
+FRAME_FIXED_COLUMNS = ("id", "name", "phone", "age", "sex", "designated")
+# The frame's ``designated`` column: empty or one of these is "not designated"; one of
+# DESIGNATED_YES is "designated" without a named role; any other text is the role
+# (人大代表, 村干部 ...).
+DESIGNATED_NO = frozenset({"0", "否", "no", "n", "false"})
+DESIGNATED_YES = frozenset({"1", "是", "yes", "y", "true"})
+DESIGNATED_DEFAULT_ROLE = "指定代表"
 # How many bad lines a refused frame import names (the rest are counted).
 FRAME_ERRORS_SHOWN = 20
 # Words of the module's URLs under /budget/ that cannot be a process code.
@@ -131,6 +138,14 @@ def process_phase_advance(*, process: BudgetProcess, to: str) -> BudgetProcess:
         if pending:
             raise BudgetError(
                 BudgetErrorCode.PHASE, _("还有 %(n)d 个项目未初审。") % {"n": pending}
+            )
+    if to == Phase.PUBLISHED:
+        # 每条意见都有回应 (Zhejiang's 2025 guide): nothing is published unanswered.
+        unanswered = process.plenary_questions.filter(answer="").count()
+        if unanswered:
+            raise BudgetError(
+                BudgetErrorCode.PHASE,
+                _("还有 %(n)d 个小组提问未答复。") % {"n": unanswered},
             )
     process.phase = to
     process.save(update_fields=["phase"])
@@ -314,6 +329,13 @@ def _frame_lines(stream: TextIO, features: Sequence[str]) -> tuple[list[FrameRow
             phone = mainland_mobile(line["phone"]) or ""
             if not phone:
                 problems.append(_("手机号有误"))
+        designated_as = line.get("designated", "")
+        if designated_as.lower() in DESIGNATED_NO:
+            designated_as = ""
+        elif designated_as.lower() in DESIGNATED_YES:
+            designated_as = DESIGNATED_DEFAULT_ROLE
+        elif len(designated_as) > 50:
+            problems.append(_("指定身份超过 50 字"))
         if problems:
             errors.append(_("第 %(n)d 行：%(what)s") % {"n": line_no, "what": "，".join(problems)})
             continue
@@ -326,6 +348,7 @@ def _frame_lines(stream: TextIO, features: Sequence[str]) -> tuple[list[FrameRow
                 name=line.get("name", ""),
                 phone=phone,
                 phone_digest=lookup_digest(phone) if phone else "",
+                designated_as=designated_as,
             )
         )
     if not rows and not errors:
@@ -363,12 +386,16 @@ def frame_import_csv(*, process: BudgetProcess, stream: TextIO) -> int:
 
 
 def frame_people(process: BudgetProcess) -> list[lottery.FramePerson]:
-    return [
-        lottery.FramePerson(id=fid, strata=strata)
-        for fid, strata in FrameRow.objects.filter(process=process).values_list(
-            "frame_id", "strata"
-        )
-    ]
+    """The people the lottery draws from: the frame less those marked designated (they
+    may be seated by designation, never by lot). Read in frame-id order as plain tuples
+    (no model instances: a frame may hold a million rows)."""
+    rows = (
+        FrameRow.objects.filter(process=process, designated_as="")
+        .order_by("frame_id")
+        .values_list("frame_id", "strata")
+        .iterator(chunk_size=20_000)
+    )
+    return [lottery.FramePerson(id=fid, strata=strata) for fid, strata in rows]
 
 
 # --------------------------------------------------------------------------- panel
@@ -472,33 +499,197 @@ def panel_publish(*, draw: PanelDraw) -> PanelDraw:
     return draw
 
 
-def designated_add(*, draw: PanelDraw, name: str) -> PanelMember:
-    """A designated participant (not drawn by lot), within the draw's designated share."""
-    seats = draw.size - round(draw.size * draw.designated_share / 100)
-    allowed = draw.size - seats
-    if draw.members.filter(designated=True).count() >= allowed:
-        raise BudgetError(BudgetErrorCode.INVALID, _("指定代表名额已满。"))
-    if not clean_text(name):
+def designated_seats(draw: PanelDraw) -> int:
+    """The seats of ``draw`` filled by designation (its designated share of the size)."""
+    return round(draw.size * draw.designated_share / 100)
+
+
+def designated_add(
+    *,
+    draw: PanelDraw,
+    name: str = "",
+    role: str = "",
+    frame_row: FrameRow | None = None,
+    actor: Any = None,
+) -> PanelMember:
+    """Seat a designated participant (人大代表, 村干部 ... not drawn by lot) within the
+    draw's designated share: a person marked in the frame (``frame_row``, whose strata
+    then count for groups) or one added by name. Refused when the share is full, for a
+    frame row not marked designated or already seated, and once the deliberation is over."""
+    _phase_check(draw.process, Phase.SAMPLING, Phase.DELIBERATION)
+    role = clean_text(role)[:50]
+    if frame_row is not None:
+        if frame_row.process_id != draw.process_id or not frame_row.designated_as:
+            raise BudgetError(
+                BudgetErrorCode.INVALID, _("该居民在抽样框中没有标为指定代表。"), field="frame_row"
+            )
+        if draw.members.filter(frame_row=frame_row).exists():
+            raise BudgetError(
+                BudgetErrorCode.INVALID, _("该居民已在本次代表名单中。"), field="frame_row"
+            )
+        name = frame_row.name or frame_row.frame_id
+        role = role or frame_row.designated_as
+    name = clean_text(name)[:50]
+    if not name:
         raise BudgetError(BudgetErrorCode.MISSING, _("请填写姓名。"), field="name")
-    return PanelMember.objects.create(
-        draw=draw,
-        designated=True,
-        designated_name=clean_text(name)[:50],
-        ticket=secrets.token_urlsafe(24),
+    with transaction.atomic():
+        # Lock the draw so two clerks adding at once cannot pass the share together.
+        PanelDraw.objects.select_for_update().filter(pk=draw.pk).first()
+        if draw.members.filter(designated=True).count() >= designated_seats(draw):
+            raise BudgetError(
+                BudgetErrorCode.INVALID,
+                _("指定代表名额（%(n)d 人）已满。") % {"n": designated_seats(draw)},
+            )
+        return PanelMember.objects.create(
+            draw=draw,
+            frame_row=frame_row,
+            designated=True,
+            designated_name=name,
+            designated_as=role or DESIGNATED_DEFAULT_ROLE,
+            ticket=secrets.token_urlsafe(24),
+            called_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+
+
+def designated_remove(*, member: PanelMember) -> None:
+    """Take a designated participant off the panel before the deliberation, if they have
+    answered nothing (a drawn member is never removed: they decline instead)."""
+    _phase_check(member.draw.process, Phase.SAMPLING)
+    if not member.designated:
+        raise BudgetError(BudgetErrorCode.INVALID, _("只能移除指定代表。"))
+    if member.responses.exists():
+        raise BudgetError(BudgetErrorCode.INVALID, _("该代表已填写问卷，不能移除。"))
+    member.delete()
+
+
+def _stratum_of(member: PanelMember, features: Sequence[str]) -> tuple[str, ...]:
+    strata = member.frame_row.strata if member.frame_row is not None else {}
+    return tuple(strata.get(f, "") for f in features)
+
+
+def reserve_call_up(*, member: PanelMember, actor: Any, now: datetime | None = None) -> PanelMember:
+    """A drawn member declined: call up the first reserve (in the published reserve order)
+    of the same stratum on every quota feature, so the panel keeps its make-up. The
+    reserve records whom it replaces, when and by whom. Refused for a member who has not
+    declined, was already replaced, or was designated, and when no reserve of that
+    stratum is left (the stratum is named). Returns the reserve now on the panel."""
+    draw = member.draw
+    _phase_check(draw.process, Phase.SAMPLING, Phase.DELIBERATION)
+    if member.designated:
+        raise BudgetError(BudgetErrorCode.INVALID, _("指定代表的名额由指定补足，不从候补递补。"))
+    if not member.on_panel:
+        raise BudgetError(BudgetErrorCode.INVALID, _("候补代表尚未递补。"))
+    if member.rsvp != PanelMember.Rsvp.NO:
+        raise BudgetError(BudgetErrorCode.INVALID, _("只有回复不参加的代表才能由候补递补。"))
+    features = sorted({q["feature"] for q in draw.quotas})
+    with transaction.atomic():
+        locked = (
+            PanelMember.objects.select_for_update(of=("self",))
+            .select_related("frame_row")
+            .get(pk=member.pk)
+        )
+        if PanelMember.objects.filter(replaces=locked).exists():
+            raise BudgetError(BudgetErrorCode.INVALID, _("该代表已有候补递补。"))
+        wanted = _stratum_of(locked, features)
+        waiting = (
+            draw.members.select_for_update(of=("self",))
+            .select_related("frame_row")
+            .filter(reserve=True, called_at__isnull=True)
+            .exclude(rsvp=PanelMember.Rsvp.NO)
+            .order_by("reserve_rank", "pk")
+        )
+        reserve = next((r for r in waiting if _stratum_of(r, features) == wanted), None)
+        if reserve is None:
+            label = "，".join(f"{f}={v}" for f, v in zip(features, wanted, strict=True))
+            raise BudgetError(
+                BudgetErrorCode.DRAW,
+                _("%(stratum)s 没有可递补的候补代表。") % {"stratum": label},
+            )
+        reserve.replaces = locked
+        reserve.called_at = now or timezone.now()
+        reserve.called_by = actor if getattr(actor, "is_authenticated", False) else None
+        reserve.save(update_fields=["replaces", "called_at", "called_by"])
+    return reserve
+
+
+def process_panel_set(
+    *,
+    process: BudgetProcess,
+    size: int,
+    reserve: int,
+    designated_share: int,
+    features: Sequence[str],
+    quotas: Sequence[Mapping[str, Any]] | None,
+) -> BudgetProcess:
+    """Set the panel before it is drawn (a re-draw uses it too): its size, reserves,
+    designated share, the strata (frame columns) and their quotas (``None`` or empty:
+    in proportion to the frame). With a frame imported, the features must be its
+    columns and the quotas must be meetable by the seats drawn by lot (refused with
+    the strata named, BudgetError QUOTA). The draws already made keep their own quotas."""
+    _phase_check(process, Phase.COLLECTING, Phase.SCREENING, Phase.SAMPLING)
+    if size < 1:
+        raise BudgetError(BudgetErrorCode.INVALID, _("抽选人数至少为 1。"), field="panel_size")
+    if reserve < 0:
+        raise BudgetError(BudgetErrorCode.INVALID, _("候补人数不能为负。"), field="panel_reserve")
+    if not 0 <= designated_share <= 100:
+        raise BudgetError(
+            BudgetErrorCode.INVALID, _("指定代表比例应在 0–100 之间。"), field="designated_share"
+        )
+    features = [f for f in dict.fromkeys(clean_text(f) for f in features) if f]
+    rows = lottery.quotas_from([dict(q) for q in quotas or []])
+    if rows and not features:
+        features = sorted({q.feature for q in rows})
+    stray = sorted({q.feature for q in rows} - set(features))
+    if stray:
+        raise BudgetError(
+            BudgetErrorCode.INVALID,
+            _("配额中的分层 %(f)s 不在所选分层中。") % {"f": "、".join(stray)},
+            field="quotas",
+        )
+    frame = frame_people(process)
+    if frame:
+        columns = {k for p in frame[:1] for k in p.strata}
+        unknown = [f for f in features if f not in columns]
+        if unknown:
+            raise BudgetError(
+                BudgetErrorCode.INVALID,
+                _("抽样框没有这些分层列：%(cols)s") % {"cols": "、".join(unknown)},
+                field="panel_features",
+            )
+        if rows:
+            seats = size - round(size * designated_share / 100)
+            lottery.quotas_check(frame=frame, quotas=rows, size=seats)
+    process.panel_size = size
+    process.panel_reserve = reserve
+    process.designated_share = designated_share
+    process.panel_features = features
+    process.panel_quotas = [q.as_dict() for q in rows]
+    process.save(
+        update_fields=[
+            "panel_size",
+            "panel_reserve",
+            "designated_share",
+            "panel_features",
+            "panel_quotas",
+        ]
     )
+    return process
 
 
 def panel_invite(*, draw: PanelDraw, when: str, place: str, now: datetime | None = None) -> int:
-    """Invite by SMS every drawn member (not reserves) with a phone who was not invited
-    yet: one outbox message each, in the transaction that marks them invited, so a
-    repeat sends nothing twice. Returns how many were invited now."""
+    """Invite by SMS every drawn member (and every reserve called up since) with a phone
+    who was not invited yet: one outbox message each, carrying the link of their own page
+    (``{site}/budget/t/<ticket>/``, where they answer whether they come), in the
+    transaction that marks them invited, so a repeat sends nothing twice. Returns how
+    many were invited now."""
     now = now or timezone.now()
     process = draw.process
     label = f"{process.town.name}{process.year}年"
     with transaction.atomic():
         members = list(
             draw.members.select_for_update(of=("self",))
-            .filter(reserve=False, designated=False, invited_at__isnull=True)
+            .filter(designated=False, invited_at__isnull=True)
+            .filter(Q(reserve=False) | Q(called_at__isnull=False))
             .select_related("frame_row")
         )
         drafts = [
@@ -507,7 +698,12 @@ def panel_invite(*, draw: PanelDraw, when: str, place: str, now: datetime | None
                 {
                     "phone": m.frame_row.phone,  # type: ignore[union-attr]
                     "template": INVITE_TEMPLATE,
-                    "params": {"process": label, "date": when, "place": place},
+                    "params": {
+                        "process": label,
+                        "date": when,
+                        "place": place,
+                        "ticket": m.ticket,
+                    },
                 },
                 f"budget:invite:{m.pk}",
                 process.code,
@@ -633,7 +829,7 @@ def questionnaire_answer(
     process = questionnaire.process
     if member.draw.process_id != process.pk:
         raise BudgetError(BudgetErrorCode.TICKET)
-    if member.reserve and not member.attended:
+    if not member.on_panel and not member.attended:
         raise BudgetError(BudgetErrorCode.FORBIDDEN, _("候补代表递补后才能填写问卷。"))
     phase = Phase.SAMPLING if questionnaire.wave == Wave.T1 else Phase.DELIBERATION
     _phase_check(process, phase, Phase.DELIBERATION)

@@ -13,10 +13,12 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from civicloop.budgeting import selectors, services
+from civicloop.budgeting.ballots import process_ballot
 from civicloop.budgeting.errors import BudgetError
 from civicloop.budgeting.forms import DrawForm, FrameUploadForm, InviteForm, ProposalForm
 from civicloop.budgeting.models import BudgetProcess, BudgetProject, Phase, Questionnaire, Wave
@@ -72,6 +74,7 @@ def process_view(request: HttpRequest, code: str) -> HttpResponse:
     """The public page of a process: where it stands (phase), its schedule, the projects."""
     process = _process_or_404(code)
     draw = selectors.draw_current(process)
+    ballot = process_ballot(process)
     return render(
         request,
         "budgeting/process.html",
@@ -81,7 +84,9 @@ def process_view(request: HttpRequest, code: str) -> HttpResponse:
             "projects": list(selectors.projects_accepted(process)),
             "collecting": process.phase == Phase.COLLECTING,
             "voting_or_later": process.phase_index >= Phase.values.index(Phase.VOTING),
-            "has_ballot": process.ballots.exists(),
+            "has_ballot": ballot is not None,
+            "results": selectors.ballot_result_public(ballot) if ballot is not None else None,
+            "opinions": selectors.opinion_counts(process),
             "draw": draw if draw is not None and draw.published else None,
             "is_staff": selectors.is_process_staff(request.user, process),
         },
@@ -138,7 +143,9 @@ def staff_home_view(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         raise _LoginRequired
     return render(
-        request, "budgeting/staff.html", {"processes": selectors.processes_run_by(request.user)}
+        request,
+        "budgeting/staff.html",
+        {"processes": selectors.processes_with_pending(request.user)},
     )
 
 
@@ -315,6 +322,8 @@ def member_view(request: HttpRequest, ticket: str) -> HttpResponse:
         return redirect("budgeting:member", ticket=ticket)
     waves = {q.wave: q for q in Questionnaire.objects.filter(process=process)}
     answered = set(member.responses.values_list("questionnaire__wave", flat=True))
+    ballot = process_ballot(process)
+    now = timezone.now()
     return render(
         request,
         "budgeting/member.html",
@@ -324,6 +333,9 @@ def member_view(request: HttpRequest, ticket: str) -> HttpResponse:
             "ticket": ticket,
             "waves": [(w, label, w in waves, w in answered) for w, label in Wave.choices],
             "can_rsvp": process.phase == Phase.SAMPLING,
+            "ballot_open": ballot is not None
+            and ballot.opens_at <= now < ballot.closes_at
+            and member.on_panel,
         },
     )
 
@@ -347,6 +359,7 @@ def questionnaire_view(request: HttpRequest, ticket: str, wave: str) -> HttpResp
         "scale": range(11),
         "answered": answered,
         "given": {},
+        "items": questionnaire.knowledge_items,
     }
     if request.method == "POST" and not answered:
         ratings = {p.pk: request.POST.get(f"p_{p.pk}", "") for p in projects}
@@ -358,6 +371,13 @@ def questionnaire_view(request: HttpRequest, ticket: str, wave: str) -> HttpResp
             **{f"p_{k}": v for k, v in ratings.items()},
             **{f"k_{k}": v for k, v in knowledge.items()},
         }
+        # A refused form comes back with what was chosen (a phone user re-taps nothing).
+        for p in projects:
+            p.given = ratings.get(p.pk, "")  # type: ignore[attr-defined]
+        ctx["items"] = [
+            {**item, "given": knowledge.get(item["id"], "")}
+            for item in questionnaire.knowledge_items
+        ]
         try:
             services.ticket_rate_check(client_ip(request))
             services.questionnaire_answer(

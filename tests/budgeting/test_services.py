@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from civicloop.budgeting.errors import BudgetError, BudgetErrorCode
+from civicloop.budgeting.hooks import INVITE_TEMPLATE
 from civicloop.budgeting.models import PanelMember, Phase
 from civicloop.budgeting.services import (
     ProjectProposal,
@@ -19,6 +20,7 @@ from civicloop.budgeting.services import (
     project_propose,
     project_screen,
 )
+from civicloop.notify.templates import render
 from tests.budgeting.conftest import add_projects, frame_csv, make_process
 from tests.sms_inbox import SmsInbox
 
@@ -55,11 +57,13 @@ def drawn(city: None) -> Any:
     return panel_draw(process=process, seed=8)
 
 
-def test_invitations_go_out_by_sms_once(drawn: Any, sms_inbox: SmsInbox) -> None:
+def test_invitations_go_out_by_sms_once(drawn: Any, sms_inbox: SmsInbox, settings: Any) -> None:
+    settings.SITE_URL = "https://mz.wenling.gov.cn"
     # When the drawn members are invited (twice)
     assert panel_invite(draw=drawn, when="4月9日上午", place="镇政府大会堂") == 24
     assert panel_invite(draw=drawn, when="4月9日上午", place="镇政府大会堂") == 0
-    # Then each drawn member (not the reserves) got one SMS naming the day and place
+    # Then each drawn member (not the reserves) got one SMS naming the day and place,
+    # with the link of their own page: only the ticket is a variable
     member = drawn.members.filter(reserve=False).select_related("frame_row").first()
     received = sms_inbox.messages(member.frame_row.phone)
     assert len(received) == 1
@@ -67,7 +71,11 @@ def test_invitations_go_out_by_sms_once(drawn: Any, sms_inbox: SmsInbox) -> None
         "process": "泽国镇2026年",
         "date": "4月9日上午",
         "place": "镇政府大会堂",
+        "ticket": member.ticket,
     }
+    assert len(member.ticket) <= 35
+    text = render(INVITE_TEMPLATE, received[0]["template_param"])
+    assert f"https://mz.wenling.gov.cn/budget/t/{member.ticket}/" in text
     reserve = drawn.members.filter(reserve=True).select_related("frame_row").first()
     assert sms_inbox.messages(reserve.frame_row.phone) == []
     assert not drawn.members.filter(reserve=False, invited_at__isnull=True).exists()
