@@ -136,9 +136,7 @@ def test_bad_input_is_refused_and_strangers_are_kept_out(
     assert member_client.get(f"/studios/s/{zeguo.slug}/manage/").status_code == 403
 
 
-def test_a_members_photo_is_checked_cleaned_and_shown_publicly(
-    zeguo: Studio, office: User
-) -> None:
+def test_a_members_photo_is_checked_cleaned_and_shown_publicly(zeguo: Studio, office: User) -> None:
     client = Client()
     client.force_login(office)
     refused = client.post(
